@@ -1,0 +1,124 @@
+/** ConnectionStore on the connections table, with the byRoom and byShard indexes. */
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ConnectionRecord, WireProtocol } from '../domain/model.js';
+import type { ConnectionStore, MemberPage } from '../domain/ports.js';
+import { CONNECTION_SHARDS } from '../shared/resources.js';
+
+export function shardOf(connectionId: string): number {
+  return createHash('sha1').update(connectionId).digest().readUInt16BE(0) % CONNECTION_SHARDS;
+}
+
+const encodeCursor = (key: Record<string, unknown> | undefined) =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+const decodeCursor = (cursor: string | undefined) =>
+  cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<string, unknown>) : undefined;
+
+function toRecord(row: Record<string, unknown>): ConnectionRecord {
+  return {
+    connectionId: row.pk as string,
+    room: (row.room as string | undefined) ?? null,
+    userId: row.userId as string,
+    roles: (row.roles as string[] | undefined) ?? [],
+    protocol: (row.protocol as WireProtocol | undefined) ?? 'json',
+    connectedAt: row.connectedAt as string,
+  };
+}
+
+export class DynamoConnectionStore implements ConnectionStore {
+  readonly shardCount = CONNECTION_SHARDS;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async put(record: ConnectionRecord, ttlEpochSeconds: number): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: record.connectionId,
+          room: record.room ?? undefined,
+          shard: shardOf(record.connectionId),
+          userId: record.userId,
+          roles: record.roles,
+          protocol: record.protocol,
+          connectedAt: record.connectedAt,
+          ttl: ttlEpochSeconds,
+        },
+      }),
+    );
+  }
+
+  async get(connectionId: string): Promise<ConnectionRecord | undefined> {
+    const out = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk: connectionId } }));
+    return out.Item ? toRecord(out.Item) : undefined;
+  }
+
+  async remove(connectionId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: connectionId } }));
+  }
+
+  async setRoom(connectionId: string, room: string | null): Promise<ConnectionRecord | undefined> {
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: connectionId },
+          // Without a room the item leaves the sparse byRoom index and only gets broadcasts.
+          UpdateExpression: room === null ? 'REMOVE room' : 'SET room = :room',
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(room === null ? {} : { ExpressionAttributeValues: { ':room': room } }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? toRecord(out.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  private async query(index: string, keyName: string, value: string | number, cursor: string | undefined, limit: number) {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: index,
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': keyName },
+        ExpressionAttributeValues: { ':v': value },
+        ProjectionExpression: 'pk, protocol',
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor),
+      }),
+    );
+    const page: MemberPage = {
+      members: (out.Items ?? []).map((row) => ({
+        connectionId: row.pk as string,
+        protocol: (row.protocol as WireProtocol | undefined) ?? 'json',
+      })),
+    };
+    const next = encodeCursor(out.LastEvaluatedKey);
+    if (next) page.cursor = next;
+    return page;
+  }
+
+  listRoom(room: string, cursor: string | undefined, limit: number): Promise<MemberPage> {
+    return this.query('byRoom', 'room', room, cursor, limit);
+  }
+
+  listShard(shard: number, cursor: string | undefined, limit: number): Promise<MemberPage> {
+    return this.query('byShard', 'shard', shard, cursor, limit);
+  }
+}

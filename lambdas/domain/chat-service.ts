@@ -1,0 +1,112 @@
+/**
+ * The message service: the one place where messages, broadcasts and events are accepted, stored
+ * and handed to fan-out. REST, the WebSocket protocols and the tasks all call it.
+ */
+import { LIMITS } from '../shared/limits.js';
+import { ChatError } from './errors.js';
+import { ulid } from './ids.js';
+import { assertFitsOneFrame, buildMessage, type DraftMessage } from './messages.js';
+import {
+  type ChatMessage,
+  GLOBAL_STREAM,
+  type PublishedEvent,
+  type ServerEvent,
+  type StreamItem,
+  roomStream,
+} from './model.js';
+import type { Clock, StreamStore, TaskQueue } from './ports.js';
+import type { Audience, FanoutTask } from './tasks.js';
+
+export interface ChatServiceDeps {
+  store: StreamStore;
+  tasks: TaskQueue;
+  clock: Clock;
+  retentionDays: number;
+}
+
+export interface SendOptions {
+  room: string;
+  /** The sender's connection, which gets `message_received` rather than `message`. */
+  excludeConnectionId?: string;
+}
+
+/** Wire shape of a stored item, as WebSocket `data` and SSE `data`. */
+export function eventOf(item: StreamItem): ServerEvent {
+  switch (item.kind) {
+    case 'message':
+      return { event: 'message', data: item.message };
+    case 'broadcast':
+      return { event: 'broadcast', data: item.message };
+    case 'event':
+      return { event: 'notification', data: item.event };
+  }
+}
+
+export class ChatService {
+  constructor(private readonly deps: ChatServiceDeps) {}
+
+  private ttl(now: number): number {
+    return Math.floor(now / 1000) + this.deps.retentionDays * 86_400;
+  }
+
+  private async storeAndFanOut(item: StreamItem, id: string, audience: Audience, exclude?: string): Promise<void> {
+    const event = eventOf(item);
+    assertFitsOneFrame(JSON.stringify(event));
+    const now = this.deps.clock.now();
+    await this.deps.store.append(item, this.ttl(now));
+    const task: FanoutTask = { kind: 'fanout', key: id, audience, event };
+    if (exclude) task.exclude = exclude;
+    await this.deps.tasks.send(task);
+  }
+
+  /** A chat message to one room. */
+  async sendMessage(draft: DraftMessage, options: SendOptions): Promise<ChatMessage> {
+    const message = buildMessage(draft, options.room, this.deps.clock.now());
+    const item: StreamItem = { kind: 'message', stream: roomStream(options.room), message };
+    await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId);
+    return message;
+  }
+
+  /** A system message to every connection. Stored in the global stream. */
+  async broadcast(draft: DraftMessage): Promise<ChatMessage> {
+    const message = buildMessage(draft, GLOBAL_STREAM, this.deps.clock.now());
+    const item: StreamItem = { kind: 'broadcast', stream: GLOBAL_STREAM, message };
+    await this.storeAndFanOut(item, message.id, { type: 'all' });
+    return message;
+  }
+
+  /** An event: SSE clients get it as an event of its type, WebSocket clients as `notification`. */
+  async publishEvent(eventType: string, data: Record<string, unknown>): Promise<PublishedEvent> {
+    const size = Buffer.byteLength(JSON.stringify(data), 'utf8');
+    if (size > LIMITS.eventDataMaxBytes) {
+      throw new ChatError('payload_too_large', `event data is at most ${LIMITS.eventDataMaxBytes} bytes of JSON`);
+    }
+    const now = this.deps.clock.now();
+    const event: PublishedEvent = { id: ulid(now), event_type: eventType, data, timestamp: new Date(now).toISOString() };
+    const item: StreamItem = { kind: 'event', stream: GLOBAL_STREAM, event };
+    await this.storeAndFanOut(item, event.id, { type: 'all' });
+    return event;
+  }
+
+  /** One page of a room's history, oldest first within the page; `nextBefore` pages further back. */
+  async history(room: string, before: string | undefined, limit: number): Promise<{ messages: ChatMessage[]; nextBefore?: string }> {
+    const items = await this.deps.store.pageBefore(roomStream(room), before, limit + 1);
+    const hasMore = items.length > limit;
+    const page = items.slice(0, limit).reverse();
+    const messages = page.flatMap((item) => (item.kind === 'event' ? [] : [item.message]));
+    const result: { messages: ChatMessage[]; nextBefore?: string } = { messages };
+    if (hasMore && messages.length > 0) result.nextBefore = messages[0]!.id;
+    return result;
+  }
+
+  /** Items of the given streams after an id, merged in id order (SSE resume and WebSocket resume). */
+  async since(streams: string[], after: string, limit: number): Promise<StreamItem[]> {
+    const pages = await Promise.all(streams.map((stream) => this.deps.store.pageAfter(stream, after, limit)));
+    const merged = pages.flat().sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+    return merged.slice(0, limit);
+  }
+}
+
+export function idOf(item: StreamItem): string {
+  return item.kind === 'event' ? item.event.id : item.message.id;
+}

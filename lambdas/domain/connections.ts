@@ -1,0 +1,90 @@
+/**
+ * Connection lifecycle: `$connect` stores the record and schedules the `connected` greeting,
+ * `$disconnect` removes it, `join`/`leave` move it between rooms.
+ */
+import { LIMITS } from '../shared/limits.js';
+import { codecFor } from '../protocol/codec.js';
+import type { ConnectionRecord, Identity, WireProtocol } from './model.js';
+import type { Clock, ConnectionGateway, ConnectionStore, TaskQueue } from './ports.js';
+import { TransientDeliveryError } from './ports.js';
+import { sleep, backoffDelay } from './retry.js';
+import type { GreetTask } from './tasks.js';
+
+export interface ConnectionServiceDeps {
+  connections: ConnectionStore;
+  tasks: TaskQueue;
+  gateway: ConnectionGateway;
+  clock: Clock;
+}
+
+export class ConnectionService {
+  constructor(private readonly deps: ConnectionServiceDeps) {}
+
+  private ttl(): number {
+    return Math.floor(this.deps.clock.now() / 1000) + LIMITS.connectionTtlSeconds;
+  }
+
+  async connect(connectionId: string, identity: Identity, room: string, protocol: WireProtocol): Promise<ConnectionRecord> {
+    const record: ConnectionRecord = {
+      connectionId,
+      room,
+      userId: identity.userId,
+      roles: identity.roles,
+      protocol,
+      connectedAt: new Date(this.deps.clock.now()).toISOString(),
+    };
+    await this.deps.connections.put(record, this.ttl());
+    // The connection is not postable until $connect returns, so the greeting goes through a task.
+    const codec = codecFor(protocol);
+    const connected = codec.encode({
+      event: 'connected',
+      data: { connection_id: connectionId, room, user: identity.userId, message: 'Connected to chat server' },
+    });
+    const task: GreetTask = { kind: 'greet', connectionId, frames: [...codec.openingFrames(connectionId), connected] };
+    await this.deps.tasks.send(task);
+    return record;
+  }
+
+  async disconnect(connectionId: string): Promise<void> {
+    await this.deps.connections.remove(connectionId);
+  }
+
+  /**
+   * Sends the greeting frames. API Gateway answers 410 until `$connect` has returned, so a 410 is
+   * retried for a short while; if the record is gone too, the client left and the task is done.
+   */
+  async greet(task: GreetTask): Promise<'sent' | 'gone'> {
+    for (let attempt = 0; ; attempt++) {
+      let outcome: 'ok' | 'gone';
+      try {
+        outcome = await this.deps.gateway.post(task.connectionId, task.frames[0]!);
+      } catch (error) {
+        if (!(error instanceof TransientDeliveryError) || attempt >= LIMITS.greetRetries) throw error;
+        await sleep(backoffDelay(attempt, LIMITS.greetRetryBaseMs, 1000));
+        continue;
+      }
+      if (outcome === 'ok') {
+        for (const frame of task.frames.slice(1)) await this.deps.gateway.post(task.connectionId, frame);
+        return 'sent';
+      }
+      if (attempt >= LIMITS.greetRetries) {
+        const record = await this.deps.connections.get(task.connectionId);
+        if (!record) return 'gone';
+        throw new TransientDeliveryError('connection not yet postable', 'server');
+      }
+      await sleep(LIMITS.greetRetryBaseMs * 2 ** Math.min(attempt, 4));
+    }
+  }
+
+  async join(connectionId: string, room: string): Promise<ConnectionRecord | undefined> {
+    return this.deps.connections.setRoom(connectionId, room);
+  }
+
+  async leave(connectionId: string): Promise<ConnectionRecord | undefined> {
+    return this.deps.connections.setRoom(connectionId, null);
+  }
+
+  get(connectionId: string): Promise<ConnectionRecord | undefined> {
+    return this.deps.connections.get(connectionId);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Building and validating chat messages: the seed's four ways of sending (`message`, `send_text`,
+ * `send_image`, `send_audio`, and the REST body) all end up as one normalized message.
+ */
+import { LIMITS } from '../shared/limits.js';
+import { ChatError } from './errors.js';
+import { ulid } from './ids.js';
+import { checkMedia } from './media.js';
+import type { ChatMessage } from './model.js';
+import { MESSAGE_TYPES, type MessageType } from './schemas.js';
+
+export interface DraftMessage {
+  type: string;
+  content: string;
+  sender: string;
+  format?: string;
+}
+
+/** Validates content against its type and limits; returns the message with a fresh server id. */
+export function buildMessage(draft: DraftMessage, room: string, now: number): ChatMessage {
+  if (!(MESSAGE_TYPES as readonly string[]).includes(draft.type)) {
+    throw new ChatError('unsupported_type', `Unsupported message type "${String(draft.type).slice(0, 32)}"; use text, image or audio`);
+  }
+  const type = draft.type as MessageType;
+  let content = draft.content;
+  let format: string | undefined;
+  if (type === 'text') {
+    if (content.trim().length === 0) throw new ChatError('validation_error', 'text must not be empty');
+    if (content.length > LIMITS.textMaxChars) {
+      throw new ChatError('payload_too_large', `text is at most ${LIMITS.textMaxChars} characters`);
+    }
+    if (draft.format !== undefined && draft.format !== '' && draft.format !== 'text' && draft.format !== 'plain') {
+      throw new ChatError('validation_error', 'text messages take no format');
+    }
+  } else {
+    const media = checkMedia(type, content, draft.format);
+    content = media.base64;
+    format = media.format;
+  }
+  const message: ChatMessage = {
+    id: ulid(now),
+    type,
+    content,
+    sender: draft.sender,
+    room,
+    timestamp: new Date(now).toISOString(),
+  };
+  if (format !== undefined) message.format = format;
+  return message;
+}
+
+/** A final guard: the encoded frame must fit one API Gateway WebSocket message. */
+export function assertFitsOneFrame(frame: string): void {
+  if (Buffer.byteLength(frame, 'utf8') > LIMITS.wsMessageBytes) {
+    throw new ChatError('payload_too_large', `Message does not fit one ${LIMITS.wsMessageBytes}-byte WebSocket message`);
+  }
+}

@@ -1,0 +1,60 @@
+/** The stored records and the wire shapes built from them. */
+import type { MessageType } from './schemas.js';
+
+export type StreamItemKind = 'message' | 'broadcast' | 'event';
+
+/** A chat message as clients see it (the seed's fields plus id, room and timestamp). */
+export interface ChatMessage {
+  id: string;
+  type: MessageType;
+  content: string;
+  sender: string;
+  format?: string;
+  room: string;
+  timestamp: string;
+}
+
+/** A published event as clients see it. */
+export interface PublishedEvent {
+  id: string;
+  event_type: string;
+  data: Record<string, unknown>;
+  timestamp: string;
+}
+
+/** One entry of a stream (a room, or the global stream of broadcasts and events). */
+export type StreamItem =
+  | { kind: 'message'; stream: string; message: ChatMessage }
+  | { kind: 'broadcast'; stream: string; message: ChatMessage }
+  | { kind: 'event'; stream: string; event: PublishedEvent };
+
+export const GLOBAL_STREAM = 'global';
+export const roomStream = (room: string) => `room#${room}`;
+export const DEFAULT_ROOM = 'general';
+
+export function itemId(item: StreamItem): string {
+  return item.kind === 'event' ? item.event.id : item.message.id;
+}
+
+/** Identity of a caller, from the authorizer (or the `anonymous` identity when auth is off). */
+export interface Identity {
+  userId: string;
+  roles: string[];
+}
+
+export type WireProtocol = 'json' | 'socketio';
+
+export interface ConnectionRecord {
+  connectionId: string;
+  room: string | null;
+  userId: string;
+  roles: string[];
+  protocol: WireProtocol;
+  connectedAt: string;
+}
+
+/** A server-to-client event, before a protocol codec encodes it. */
+export interface ServerEvent {
+  event: string;
+  data: unknown;
+}

@@ -1,0 +1,75 @@
+/**
+ * The interfaces the business logic needs from the outside world. Adapters in lambdas/adapters
+ * implement them on DynamoDB, SQS and the API Gateway management API; tests and the local runtime
+ * use the same adapters against emulators.
+ */
+import type { ConnectionRecord, StreamItem, WireProtocol } from './model.js';
+import type { Task } from './tasks.js';
+
+export interface StreamStore {
+  /** Stores an item once: appending an id that already exists is a no-op that returns false. */
+  append(item: StreamItem, ttlEpochSeconds: number): Promise<boolean>;
+  /** Newest first, strictly before `before` when given. */
+  pageBefore(stream: string, before: string | undefined, limit: number): Promise<StreamItem[]>;
+  /** Oldest first, strictly after `after`. */
+  pageAfter(stream: string, after: string, limit: number): Promise<StreamItem[]>;
+}
+
+/** Remembers completed tasks so a redelivered SQS message is not processed twice. */
+export interface TaskLedger {
+  isDone(key: string): Promise<boolean>;
+  markDone(key: string): Promise<void>;
+}
+
+export interface Member {
+  connectionId: string;
+  protocol: WireProtocol;
+}
+
+export interface MemberPage {
+  members: Member[];
+  /** Opaque cursor of the next page, absent on the last page. */
+  cursor?: string;
+}
+
+export interface ConnectionStore {
+  put(record: ConnectionRecord, ttlEpochSeconds: number): Promise<void>;
+  get(connectionId: string): Promise<ConnectionRecord | undefined>;
+  remove(connectionId: string): Promise<void>;
+  /** Moves a connection to a room (or out of every room with null); undefined if it does not exist. */
+  setRoom(connectionId: string, room: string | null): Promise<ConnectionRecord | undefined>;
+  listRoom(room: string, cursor: string | undefined, limit: number): Promise<MemberPage>;
+  /** Connections of one broadcast shard. */
+  listShard(shard: number, cursor: string | undefined, limit: number): Promise<MemberPage>;
+  readonly shardCount: number;
+}
+
+export interface TaskQueue {
+  send(task: Task): Promise<void>;
+}
+
+/** Outcome of posting to a connection: delivered, or the connection no longer exists (410). */
+export type PostOutcome = 'ok' | 'gone';
+
+/** Thrown by a gateway for a retryable failure (429 throttling, 5xx, network). */
+export class TransientDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'throttled' | 'server' | 'network',
+  ) {
+    super(message);
+    this.name = 'TransientDeliveryError';
+  }
+}
+
+export interface ConnectionGateway {
+  post(connectionId: string, payload: string): Promise<PostOutcome>;
+  /** Closes a connection (used when it is torn down by the service). */
+  disconnect?(connectionId: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

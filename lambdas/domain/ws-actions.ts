@@ -1,0 +1,111 @@
+/**
+ * What each WebSocket client action does, independent of the wire protocol. Returns the reply
+ * event for the sender; other deliveries go through fan-out.
+ */
+import type { z } from 'zod';
+import { LIMITS } from '../shared/limits.js';
+import { WS_ACTIONS, type WsAction } from '../shared/routes.js';
+import { type ChatService, eventOf, idOf } from './chat-service.js';
+import type { ConnectionService } from './connections.js';
+import { ChatError } from './errors.js';
+import type { DraftMessage } from './messages.js';
+import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type ServerEvent, roomStream } from './model.js';
+import {
+  joinSchema,
+  messageInputSchema,
+  resumeSchema,
+  sendAudioSchema,
+  sendImageSchema,
+  sendTextSchema,
+} from './schemas.js';
+
+export interface ActionContext {
+  connectionId: string;
+  chat: ChatService;
+  connections: ConnectionService;
+  /** Sends a frame-worthy event to the calling connection (resume replays missed items). */
+  sendToSelf: (event: ServerEvent) => Promise<void>;
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, data: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw new ChatError('validation_error', `Invalid ${what}: ${where}${issue?.message ?? 'bad input'}`);
+  }
+  return result.data;
+}
+
+async function requireConnection(ctx: ActionContext): Promise<ConnectionRecord> {
+  const record = await ctx.connections.get(ctx.connectionId);
+  if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
+  return record;
+}
+
+async function send(ctx: ActionContext, draft: DraftMessage, room: string | undefined): Promise<ServerEvent> {
+  const record = await requireConnection(ctx);
+  const target = room ?? record.room;
+  if (!target) throw new ChatError('not_in_room', 'Join a room first ({"action": "join", "data": {"room": "..."}})');
+  const message = await ctx.chat.sendMessage(draft, {
+    room: target,
+    excludeConnectionId: ctx.connectionId,
+  });
+  return {
+    event: 'message_received',
+    data: { id: message.id, status: 'received', room: message.room, timestamp: message.timestamp, message },
+  };
+}
+
+export function isWsAction(action: string): action is WsAction {
+  return (WS_ACTIONS as readonly string[]).includes(action);
+}
+
+export async function runAction(action: string, data: unknown, ctx: ActionContext): Promise<ServerEvent> {
+  if (!isWsAction(action)) {
+    throw new ChatError('unknown_action', `Unknown action "${action.slice(0, 64)}"; use one of ${WS_ACTIONS.join(', ')}`);
+  }
+  switch (action) {
+    case 'ping':
+      return { event: 'pong', data: { timestamp: new Date().toISOString() } };
+    case 'message': {
+      const input = parseWith(messageInputSchema, data, 'message');
+      return send(ctx, { type: input.type, content: input.content, sender: input.sender, format: input.format }, input.room);
+    }
+    case 'send_text': {
+      const input = parseWith(sendTextSchema, data, 'send_text');
+      return send(ctx, { type: 'text', content: input.text, sender: input.sender }, input.room);
+    }
+    case 'send_image': {
+      const input = parseWith(sendImageSchema, data, 'send_image');
+      return send(ctx, { type: 'image', content: input.image, sender: input.sender, format: input.format }, input.room);
+    }
+    case 'send_audio': {
+      const input = parseWith(sendAudioSchema, data, 'send_audio');
+      return send(ctx, { type: 'audio', content: input.audio, sender: input.sender, format: input.format }, input.room);
+    }
+    case 'join': {
+      const input = parseWith(joinSchema, data, 'join');
+      const record = await ctx.connections.join(ctx.connectionId, input.room);
+      if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
+      return { event: 'joined', data: { room: input.room } };
+    }
+    case 'leave': {
+      const before = await requireConnection(ctx);
+      await ctx.connections.leave(ctx.connectionId);
+      return { event: 'left', data: { room: before.room } };
+    }
+    case 'resume': {
+      const input = parseWith(resumeSchema, data ?? {}, 'resume');
+      const record = await requireConnection(ctx);
+      const room = input.room ?? record.room ?? DEFAULT_ROOM;
+      const items = await ctx.chat.since([roomStream(room), GLOBAL_STREAM], input.after, LIMITS.sseResumeMaxItems);
+      for (const item of items) await ctx.sendToSelf(eventOf(item));
+      const last = items.length > 0 ? idOf(items[items.length - 1]!) : input.after;
+      return {
+        event: 'resumed',
+        data: { room, count: items.length, last_id: last, complete: items.length < LIMITS.sseResumeMaxItems },
+      };
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The Lambda response-streaming API. On AWS the `awslambda` global comes from the Node.js runtime
+ * (typed by @types/aws-lambda); the local runtime installs a shim of the same shape
+ * (local/streaming-shim.ts) before loading handlers, so the handler is written exactly as for AWS.
+ */
+import type { Writable } from 'node:stream';
+
+export interface ResponseMetadata {
+  statusCode: number;
+  headers?: Record<string, string>;
+}
+
+export interface StreamingRuntime {
+  HttpResponseStream: { from(stream: Writable, metadata: ResponseMetadata): Writable };
+  streamifyResponse: typeof awslambda.streamifyResponse;
+}
+
+export function streamingRuntime(): StreamingRuntime {
+  const runtime = (globalThis as unknown as { awslambda?: StreamingRuntime }).awslambda;
+  if (!runtime) throw new Error('awslambda streaming runtime is not available');
+  return runtime;
+}
+
+export function hasStreamingRuntime(): boolean {
+  return (globalThis as unknown as { awslambda?: unknown }).awslambda !== undefined;
+}

@@ -1,0 +1,99 @@
+/**
+ * REST API (HTTP API, payload format 2.0): dispatches on the route table, validates with zod,
+ * calls the message service and maps the result. Errors become `{"error": {"code", "message"}}`.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { getContainer } from '../adapters/container.js';
+import { ChatError } from '../domain/errors.js';
+import { DEFAULT_ROOM } from '../domain/model.js';
+import { historyQuerySchema, messageInputSchema, publishEventSchema } from '../domain/schemas.js';
+import { parseWith } from '../domain/ws-actions.js';
+import { LIMITS } from '../shared/limits.js';
+import { HTTP_ROUTES, type HttpOperation } from '../shared/routes.js';
+import { errorResponse, type HttpResult, json } from './common/http-response.js';
+import { logger } from './common/observability.js';
+
+function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > LIMITS.httpBodyMaxBytes) {
+    throw new ChatError('payload_too_large', `Request body is larger than ${LIMITS.httpBodyMaxBytes} bytes`);
+  }
+  if (text.trim() === '') throw new ChatError('invalid_json', 'Request body is empty; send a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ChatError('invalid_json', 'Request body is not valid JSON');
+  }
+}
+
+function findOperation(event: APIGatewayProxyEventV2): HttpOperation {
+  const method = event.requestContext.http.method.toUpperCase();
+  const path = event.rawPath.replace(/\/+$/, '') || '/';
+  const routes = HTTP_ROUTES.filter((route) => route.path === path);
+  if (routes.length === 0) throw new ChatError('not_found', `No route for ${path.slice(0, 100)}`);
+  const route = routes.find((r) => r.method === method);
+  if (!route) throw new ChatError('method_not_allowed', `${method} is not allowed on ${path}; use ${routes.map((r) => r.method).join(', ')}`);
+  return route.operation;
+}
+
+const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promise<HttpResult>> = {
+  async health() {
+    return json(200, { status: 'healthy', service: 'chat-service', timestamp: new Date().toISOString() });
+  },
+
+  async sendMessage(event) {
+    const input = parseWith(messageInputSchema, readJsonBody(event), 'message');
+    const message = await getContainer().chat.sendMessage(
+      { type: input.type, content: input.content, sender: input.sender, format: input.format },
+      { room: input.room ?? DEFAULT_ROOM },
+    );
+    return json(201, { status: 'success', message });
+  },
+
+  async broadcast(event) {
+    const input = parseWith(messageInputSchema, readJsonBody(event), 'broadcast');
+    const message = await getContainer().chat.broadcast({
+      type: input.type,
+      content: input.content,
+      sender: input.sender,
+      format: input.format,
+    });
+    return json(201, { status: 'success', message });
+  },
+
+  async publishEvent(event) {
+    const input = parseWith(publishEventSchema, readJsonBody(event), 'event');
+    const published = await getContainer().chat.publishEvent(input.event_type, input.data);
+    return json(201, { status: 'success', event: published });
+  },
+
+  async history(event) {
+    const query = parseWith(historyQuerySchema, event.queryStringParameters ?? {}, 'query');
+    const page = await getContainer().chat.history(query.room, query.before, query.limit);
+    const body: Record<string, unknown> = { room: query.room, messages: page.messages };
+    body.next_before = page.nextBefore ?? null;
+    return json(200, body);
+  },
+
+  async eventsRedirect(event) {
+    const sseUrl = getContainer().config.sseUrl;
+    if (!sseUrl) throw new ChatError('not_found', 'The SSE stream URL is not configured');
+    const location = event.rawQueryString ? `${sseUrl}?${event.rawQueryString}` : sseUrl;
+    return { statusCode: 307, headers: { location, 'cache-control': 'no-store' }, body: '' };
+  },
+};
+
+export async function route(event: APIGatewayProxyEventV2): Promise<HttpResult> {
+  try {
+    logger.appendKeys({ requestId: event.requestContext?.requestId });
+    return await operations[findOperation(event)](event);
+  } catch (error) {
+    return errorResponse(error);
+  }
+}
+
+export const handler = middy<APIGatewayProxyEventV2, HttpResult>(route).use(injectLambdaContext(logger));
+

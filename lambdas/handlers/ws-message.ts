@@ -1,0 +1,55 @@
+/**
+ * Every client frame (`$default` and the action routes): decode with the connection's protocol
+ * codec, run the action, and return the reply frame as the route response. Errors become an
+ * `error` event with a code; the connection stays open.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { getContainer } from '../adapters/container.js';
+import { ChatError, toErrorBody } from '../domain/errors.js';
+import type { ServerEvent } from '../domain/model.js';
+import { runAction } from '../domain/ws-actions.js';
+import { LIMITS } from '../shared/limits.js';
+import { type Codec, codecFor } from '../protocol/codec.js';
+import { logger } from './common/observability.js';
+import type { WsEvent, WsResult } from './common/ws-event.js';
+
+/** A JSON client frame starts with `{`; anything else is a Socket.IO / Engine.IO packet. */
+export function codecForFrame(body: string): Codec {
+  return codecFor(body.trimStart().startsWith('{') ? 'json' : 'socketio');
+}
+
+export async function message(event: WsEvent): Promise<WsResult> {
+  const connectionId = event.requestContext.connectionId;
+  logger.appendKeys({ connectionId, requestId: event.requestContext.requestId });
+  const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
+  const codec = codecForFrame(raw);
+  let ackId: number | undefined;
+  try {
+    if (Buffer.byteLength(raw, 'utf8') > LIMITS.wsMessageBytes) {
+      throw new ChatError('payload_too_large', `Frame is larger than ${LIMITS.wsMessageBytes} bytes`);
+    }
+    const frame = codec.decode(raw);
+    if (frame.kind === 'control') {
+      return frame.replies.length > 0 ? { statusCode: 200, body: frame.replies.join('\n') } : { statusCode: 200 };
+    }
+    ackId = frame.ackId;
+    const container = getContainer();
+    const reply = await runAction(frame.action, frame.data, {
+      connectionId,
+      chat: container.chat,
+      connections: container.connections,
+      sendToSelf: async (ev: ServerEvent) => {
+        await container.gateway.post(connectionId, codec.encode(ev));
+      },
+    });
+    return { statusCode: 200, body: codec.encodeReply(reply, ackId) };
+  } catch (error) {
+    const { status, body } = toErrorBody(error);
+    if (status >= 500) logger.error('action failed', { error: error as Error });
+    else logger.info('action rejected', { code: body.code });
+    return { statusCode: 200, body: codec.encodeReply({ event: 'error', data: body }, ackId) };
+  }
+}
+
+export const handler = middy<WsEvent, WsResult>(message).use(injectLambdaContext(logger));

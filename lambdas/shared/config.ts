@@ -1,0 +1,61 @@
+/**
+ * Runtime configuration of the handlers, read from environment variables that the CDK stack (or
+ * the local runtime) sets. Names live here once; the stack imports ENV to set them.
+ */
+import { LIMITS } from './limits.js';
+import { CONNECTIONS_TABLE, MESSAGES_TABLE, TASK_QUEUE } from './resources.js';
+
+export const ENV = {
+  connectionsTable: CONNECTIONS_TABLE.envVar,
+  messagesTable: MESSAGES_TABLE.envVar,
+  taskQueueUrl: TASK_QUEUE.envVar,
+  /** https endpoint of the WebSocket API's @connections management API (stage included). */
+  wsManagementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
+  /** Public URL of the SSE stream (Function URL + /api/events), for the REST redirect. */
+  sseUrl: 'SSE_URL',
+  stage: 'STAGE',
+  corsOrigins: 'CORS_ORIGINS',
+  retentionDays: 'MESSAGE_RETENTION_DAYS',
+  /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
+  endpointUrl: 'AWS_ENDPOINT_URL',
+} as const;
+
+export interface AppConfig {
+  connectionsTable: string;
+  messagesTable: string;
+  taskQueueUrl: string;
+  wsManagementEndpoint: string;
+  sseUrl: string;
+  stage: string;
+  corsOrigins: string[];
+  retentionDays: number;
+}
+
+function read(name: string, fallback?: string): string {
+  const value = process.env[name];
+  if (value !== undefined && value !== '') return value;
+  if (fallback !== undefined) return fallback;
+  return '';
+}
+
+/** Reads configuration lazily (first use), so nothing happens at module load. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const get = (name: string, fallback?: string) => {
+    const value = env[name];
+    return value !== undefined && value !== '' ? value : (fallback ?? read(name));
+  };
+  const retention = Number(get(ENV.retentionDays, String(LIMITS.defaultRetentionDays)));
+  return {
+    connectionsTable: get(ENV.connectionsTable, CONNECTIONS_TABLE.id),
+    messagesTable: get(ENV.messagesTable, MESSAGES_TABLE.id),
+    taskQueueUrl: get(ENV.taskQueueUrl),
+    wsManagementEndpoint: get(ENV.wsManagementEndpoint),
+    sseUrl: get(ENV.sseUrl),
+    stage: get(ENV.stage, 'dev'),
+    corsOrigins: get(ENV.corsOrigins, '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    retentionDays: Number.isFinite(retention) && retention > 0 ? retention : LIMITS.defaultRetentionDays,
+  };
+}

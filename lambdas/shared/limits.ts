@@ -1,0 +1,66 @@
+/**
+ * Every limit the service enforces, in one place. The CDK stack, the handlers, the local runtime,
+ * the tests and the README all read these values; change them here and nowhere else.
+ *
+ * The media and text sizes are derived from API Gateway's WebSocket limits: a server frame must fit
+ * one 128 KB WebSocket message (API Gateway closes the socket with 1009 above that), so the largest
+ * base64 payload plus the JSON envelope must stay under 128 KB.
+ */
+export const LIMITS = {
+  /** API Gateway WebSocket: largest single frame (32 KB) and largest message (128 KB). */
+  wsFrameBytes: 32 * 1024,
+  wsMessageBytes: 128 * 1024,
+  /** Room for the envelope (id, sender, room, timestamps, event name) around the content. */
+  envelopeReserveBytes: 4 * 1024,
+  /** Decoded media bytes: 90 KB raw is 122,880 base64 characters, which fits one WS message. */
+  mediaMaxBytes: 90 * 1024,
+  /** Text messages: characters (UTF-16 code units) after trimming. */
+  textMaxChars: 8000,
+  senderMaxChars: 64,
+  roomMaxChars: 64,
+  eventTypeMaxChars: 64,
+  /** Published event `data`, serialized as JSON. */
+  eventDataMaxBytes: 32 * 1024,
+  /** REST request bodies are rejected before parsing above this size. */
+  httpBodyMaxBytes: 160 * 1024,
+  /** History paging. */
+  historyDefaultPage: 50,
+  historyMaxPage: 100,
+  /** Fan-out: concurrent PostToConnection calls per task invocation, and page size of room queries. */
+  fanoutConcurrency: 64,
+  fanoutPageSize: 500,
+  /** Rooms with at most this many members are fanned out inline by the WebSocket/REST handler. */
+  inlineFanoutMaxMembers: 0,
+  /** PostToConnection retries on throttling / 5xx (exponential backoff with full jitter). */
+  postRetries: 6,
+  postRetryBaseMs: 50,
+  postRetryMaxMs: 2000,
+  /** `connected` greeting: retries while API Gateway has not yet made the connection postable. */
+  greetRetries: 8,
+  greetRetryBaseMs: 50,
+  /** Connection records expire a little after API Gateway's 2 h maximum connection duration. */
+  connectionTtlSeconds: 2 * 60 * 60 + 10 * 60,
+  /** API Gateway WebSocket timeouts (emulated by the local runtime). */
+  wsIdleTimeoutMs: 10 * 60 * 1000,
+  wsMaxConnectionMs: 2 * 60 * 60 * 1000,
+  /** SSE stream: poll interval, heartbeat, and how long before the function timeout it ends. */
+  ssePollMs: 1000,
+  sseHeartbeatMs: 15_000,
+  sseMaxStreamMs: 14 * 60 * 1000,
+  sseRetryHintMs: 1000,
+  sseResumeMaxItems: 500,
+  /** Messages, broadcasts and events are kept this many days (DynamoDB TTL). */
+  defaultRetentionDays: 30,
+} as const;
+
+/** Largest content string a message may carry, derived from the media limit. */
+export const MEDIA_MAX_BASE64_CHARS = Math.ceil(LIMITS.mediaMaxBytes / 3) * 4;
+
+/** SQS / Lambda event source settings shared by the stack and the local runtime. */
+export const TASK_QUEUE_SETTINGS = {
+  batchSize: 10,
+  maxBatchingWindowSeconds: 0,
+  visibilityTimeoutSeconds: 60,
+  maxReceiveCount: 5,
+  dlqRetentionDays: 14,
+} as const;

@@ -1,0 +1,80 @@
+/**
+ * Table and queue definitions: the single description that the CDK stack and the local runtime
+ * both build their resources from.
+ */
+export interface TableKey {
+  name: string;
+  type: 'S' | 'N';
+}
+
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: TableKey;
+  sortKey?: TableKey;
+  /** Non-key attributes projected into the index (fan-out needs the protocol of each connection). */
+  nonKeyAttributes: string[];
+}
+
+export interface TableDefinition {
+  /** Logical id in the stack; also the local table name. */
+  id: string;
+  /** Environment variable through which handlers receive the physical name. */
+  envVar: string;
+  partitionKey: TableKey;
+  sortKey?: TableKey;
+  ttlAttribute: string;
+  indexes: IndexDefinition[];
+}
+
+export const CONNECTIONS_TABLE: TableDefinition = {
+  id: 'Connections',
+  envVar: 'CONNECTIONS_TABLE',
+  partitionKey: { name: 'pk', type: 'S' },
+  ttlAttribute: 'ttl',
+  indexes: [
+    {
+      // One partition per room: fan-out reads a room's connections page by page with Query.
+      indexName: 'byRoom',
+      partitionKey: { name: 'room', type: 'S' },
+      sortKey: { name: 'pk', type: 'S' },
+      nonKeyAttributes: ['protocol'],
+    },
+    {
+      // Broadcasts reach every connection: connections are spread over a fixed number of shards so
+      // a broadcast is a set of parallel Queries, never a Scan.
+      indexName: 'byShard',
+      partitionKey: { name: 'shard', type: 'N' },
+      sortKey: { name: 'pk', type: 'S' },
+      nonKeyAttributes: ['protocol'],
+    },
+  ],
+};
+
+export const MESSAGES_TABLE: TableDefinition = {
+  id: 'Messages',
+  envVar: 'MESSAGES_TABLE',
+  partitionKey: { name: 'stream', type: 'S' },
+  sortKey: { name: 'id', type: 'S' },
+  ttlAttribute: 'ttl',
+  indexes: [],
+};
+
+export const TABLES = [CONNECTIONS_TABLE, MESSAGES_TABLE] as const;
+
+/** Number of shards connections are spread over for broadcasts. */
+export const CONNECTION_SHARDS = 16;
+
+export interface QueueDefinition {
+  id: string;
+  envVar: string;
+  /** Handler module under lambdas/handlers that consumes it. */
+  consumer: string;
+}
+
+export const TASK_QUEUE: QueueDefinition = {
+  id: 'Tasks',
+  envVar: 'TASK_QUEUE_URL',
+  consumer: 'tasks',
+};
+
+export const QUEUES = [TASK_QUEUE] as const;

@@ -1,0 +1,91 @@
+/**
+ * The route table: every REST route and WebSocket route of the service, and which function serves
+ * it. The CDK stack creates API Gateway routes from it, the HTTP handler dispatches on it, and the
+ * local runtime serves exactly these routes.
+ */
+
+/** Functions of the service; `entry` is the handler module under lambdas/handlers. */
+export const FUNCTIONS = {
+  http: { entry: 'http', memoryMb: 256, timeoutSeconds: 10 },
+  wsConnect: { entry: 'ws-connect', memoryMb: 256, timeoutSeconds: 10 },
+  wsDisconnect: { entry: 'ws-disconnect', memoryMb: 256, timeoutSeconds: 10 },
+  wsMessage: { entry: 'ws-message', memoryMb: 256, timeoutSeconds: 10 },
+  tasks: { entry: 'tasks', memoryMb: 512, timeoutSeconds: 60 },
+  sse: { entry: 'sse', memoryMb: 256, timeoutSeconds: 900 },
+} as const;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+export type HttpMethod = 'GET' | 'POST';
+
+export interface HttpRoute {
+  method: HttpMethod;
+  path: string;
+  /** Name of the operation inside the HTTP handler. */
+  operation: HttpOperation;
+  description: string;
+}
+
+export type HttpOperation =
+  | 'health'
+  | 'sendMessage'
+  | 'broadcast'
+  | 'publishEvent'
+  | 'history'
+  | 'eventsRedirect';
+
+export const HTTP_ROUTES: readonly HttpRoute[] = [
+  { method: 'GET', path: '/api/health', operation: 'health', description: 'Service health' },
+  { method: 'POST', path: '/api/message', operation: 'sendMessage', description: 'Send a message to a room' },
+  {
+    method: 'POST',
+    path: '/api/messages/broadcast',
+    operation: 'broadcast',
+    description: 'Broadcast a system message to every connection',
+  },
+  {
+    method: 'POST',
+    path: '/api/events/publish',
+    operation: 'publishEvent',
+    description: 'Publish an event to SSE clients and WebSocket clients',
+  },
+  { method: 'GET', path: '/api/messages', operation: 'history', description: 'Page back through a room history' },
+  {
+    method: 'GET',
+    path: '/api/events',
+    operation: 'eventsRedirect',
+    description: 'Redirects (307) to the SSE stream on the streaming Function URL',
+  },
+];
+
+/** The SSE stream path, served by the streaming function (path preserved on the Function URL). */
+export const SSE_PATH = '/api/events';
+
+/** Client actions of the WebSocket protocol; each becomes a route with route selection on body.action. */
+export const WS_ACTIONS = ['message', 'send_text', 'send_image', 'send_audio', 'ping', 'join', 'leave', 'resume'] as const;
+export type WsAction = (typeof WS_ACTIONS)[number];
+
+/** Server events of the WebSocket protocol. */
+export const WS_EVENTS = [
+  'connected',
+  'message',
+  'message_received',
+  'broadcast',
+  'notification',
+  'pong',
+  'error',
+  'joined',
+  'left',
+  'resumed',
+] as const;
+export type WsEvent = (typeof WS_EVENTS)[number];
+
+export const WS_ROUTE_SELECTION_EXPRESSION = '$request.body.action';
+
+/** WebSocket route keys and the function behind each. */
+export const WS_ROUTES: ReadonlyArray<{ routeKey: string; fn: FunctionName }> = [
+  { routeKey: '$connect', fn: 'wsConnect' },
+  { routeKey: '$disconnect', fn: 'wsDisconnect' },
+  { routeKey: '$default', fn: 'wsMessage' },
+  ...WS_ACTIONS.map((action) => ({ routeKey: action, fn: 'wsMessage' as const })),
+];

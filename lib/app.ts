@@ -1,0 +1,96 @@
+/**
+ * Builds the CDK app: reads the stack's props from context (cdk.json, or `-c key=value`), creates
+ * the ChatStack and registers the cdk-nag AWS Solutions checks. bin/app.ts and the tests share it,
+ * so the tests check exactly what `cdk synth` produces.
+ */
+import { App, type AppProps, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { LIMITS } from '../lambdas/shared/limits.js';
+import { ChatStack, type ChatStackProps } from './chat-stack.js';
+import { DEFAULT_THROTTLE } from './constructs/throttle.js';
+
+export const DEFAULTS = {
+  stage: 'dev',
+  corsOrigins: [] as string[],
+  messageRetentionDays: LIMITS.defaultRetentionDays,
+  logRetentionDays: 30,
+} as const;
+
+function raw(app: App, key: string): unknown {
+  const value = app.node.tryGetContext(key);
+  return value === '' ? undefined : value;
+}
+
+function str(app: App, key: string, fallback: string): string;
+function str(app: App, key: string, fallback?: string): string | undefined;
+function str(app: App, key: string, fallback?: string): string | undefined {
+  const value = raw(app, key);
+  return value === undefined || value === null ? fallback : String(value);
+}
+
+function num(app: App, key: string, fallback: number): number {
+  const value = raw(app, key);
+  if (value === undefined || value === null) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`Context '${key}' must be a positive number, got ${String(value)}`);
+  return n;
+}
+
+function bool(app: App, key: string, fallback: boolean): boolean {
+  const value = raw(app, key);
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'boolean') return value;
+  return String(value).toLowerCase() === 'true';
+}
+
+/** Accepts a JSON array (cdk.json) or a comma-separated string (`-c corsOrigins=a,b`). */
+function list(app: App, key: string, fallback: readonly string[]): string[] {
+  const value = raw(app, key);
+  if (value === undefined || value === null) return [...fallback];
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  return items.map((s) => s.trim()).filter(Boolean);
+}
+
+function retentionDays(days: number): RetentionDays {
+  const allowed = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
+  if (!allowed.includes(days)) {
+    throw new Error(`Context 'logRetentionDays' must be one of ${allowed.join(', ')}; got ${days}`);
+  }
+  return days as RetentionDays;
+}
+
+/** Stack props from context, with defaults. */
+export function propsFromContext(app: App): ChatStackProps {
+  const stage = str(app, 'stage', DEFAULTS.stage);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(stage)) throw new Error(`Context 'stage' must match [A-Za-z0-9_-]{1,64}`);
+  return {
+    stage,
+    stackName: str(app, 'stackName', `chat-${stage}`),
+    description: `Serverless chat backend (${stage})`,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    corsOrigins: list(app, 'corsOrigins', DEFAULTS.corsOrigins),
+    messageRetentionDays: num(app, 'messageRetentionDays', DEFAULTS.messageRetentionDays),
+    logRetentionDays: retentionDays(num(app, 'logRetentionDays', DEFAULTS.logRetentionDays)),
+    dataRemovalPolicy: bool(app, 'destroyData', false) ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    throttle: {
+      rateLimit: num(app, 'throttleRateLimit', DEFAULT_THROTTLE.rateLimit),
+      burstLimit: num(app, 'throttleBurstLimit', DEFAULT_THROTTLE.burstLimit),
+    },
+    alarmEmail: str(app, 'alarmEmail'),
+    manageApiGatewayAccountRole: bool(app, 'manageApiGatewayAccountRole', true),
+  };
+}
+
+export interface ChatApp {
+  app: App;
+  stack: ChatStack;
+}
+
+/** Creates the app with the ChatStack and the cdk-nag AWS Solutions checks. */
+export function createChatApp(appProps?: AppProps): ChatApp {
+  const app = new App(appProps);
+  const stack = new ChatStack(app, 'ChatStack', propsFromContext(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}

@@ -1,0 +1,187 @@
+/**
+ * The chat backend in one stack: tables, task queues, the six functions, the HTTP API, the
+ * WebSocket API, the streaming SSE Function URL, and alarms.
+ *
+ * Every table, queue, route, function and limit comes from lambdas/shared; this file only wires
+ * them together and states who may do what (ACCESS below).
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/config.js';
+import { TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
+import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
+import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
+import { ChatFunction } from './constructs/chat-function.js';
+import { Data, type TableId } from './constructs/data.js';
+import { ChatHttpApi } from './constructs/http-api.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { Queues } from './constructs/queues.js';
+import { SseEndpoint } from './constructs/sse.js';
+import { DEFAULT_THROTTLE, type ThrottleProps } from './constructs/throttle.js';
+import { ChatWebSocketApi } from './constructs/websocket-api.js';
+
+export interface ChatStackProps extends StackProps {
+  /** Deployment stage, e.g. `dev`; also the WebSocket stage name. */
+  stage: string;
+  /** Allowed browser origins of the HTTP API and the SSE Function URL. */
+  corsOrigins: string[];
+  /** Days messages and events are kept (DynamoDB TTL, set by the handlers). */
+  messageRetentionDays: number;
+  /** Retention of function and access log groups. */
+  logRetentionDays: logs.RetentionDays;
+  /** Tables and log groups: RETAIN (default) or DESTROY for throwaway stages. */
+  dataRemovalPolicy?: RemovalPolicy;
+  /** Stage-wide throttling of both APIs. */
+  throttle?: ThrottleProps;
+  /** E-mail address subscribed to the alarm topic. */
+  alarmEmail?: string;
+  /** See ChatWebSocketApi: set the account's API Gateway CloudWatch role (default true). */
+  manageApiGatewayAccountRole?: boolean;
+}
+
+type TableAccess = 'read' | 'write' | 'readWrite';
+
+interface FunctionAccess {
+  tables: Partial<Record<TableId, TableAccess>>;
+  /** May send to the task queue. */
+  sendTasks?: boolean;
+  /** May post to, get and delete WebSocket connections (@connections). */
+  manageConnections?: boolean;
+}
+
+/** Least-privilege grants of each function. */
+export const ACCESS: Record<FunctionName, FunctionAccess> = {
+  http: { tables: { Messages: 'readWrite', Connections: 'read' }, sendTasks: true },
+  wsConnect: { tables: { Connections: 'write' }, sendTasks: true },
+  wsDisconnect: { tables: { Connections: 'write' } },
+  wsMessage: { tables: { Connections: 'readWrite', Messages: 'readWrite' }, sendTasks: true, manageConnections: true },
+  tasks: { tables: { Connections: 'readWrite', Messages: 'readWrite' }, sendTasks: true, manageConnections: true },
+  sse: { tables: { Messages: 'read' } },
+};
+
+function grantTable(table: dynamodb.Table, access: TableAccess, fn: lambda.IFunction): void {
+  if (access === 'read') table.grantReadData(fn);
+  else if (access === 'write') table.grantWriteData(fn);
+  else table.grantReadWriteData(fn);
+}
+
+function upperFirst(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export class ChatStack extends Stack {
+  readonly httpApiUrl: string;
+  readonly webSocketUrl: string;
+  readonly sseUrl: string;
+  readonly functions: Record<FunctionName, ChatFunction>;
+  readonly data: Data;
+  readonly queues: Queues;
+  readonly httpApi: ChatHttpApi;
+  readonly webSocketApi: ChatWebSocketApi;
+  readonly sse: SseEndpoint;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: ChatStackProps) {
+    super(scope, id, props);
+    const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const throttle = props.throttle ?? DEFAULT_THROTTLE;
+
+    this.data = new Data(this, 'Data', { removalPolicy });
+    this.queues = new Queues(this, 'Queues');
+    const taskQueue = this.queues.queues[TASK_QUEUE.id as keyof Queues['queues']].queue;
+
+    const commonEnv: Record<string, string> = {
+      [ENV.stage]: props.stage,
+      [ENV.corsOrigins]: props.corsOrigins.join(','),
+      [ENV.retentionDays]: String(props.messageRetentionDays),
+      [ENV.taskQueueUrl]: taskQueue.queueUrl,
+    };
+    for (const def of TABLES) commonEnv[def.envVar] = this.data.tables[def.id].tableName;
+
+    const functions = {} as Record<FunctionName, ChatFunction>;
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+      functions[name] = new ChatFunction(this, `${upperFirst(name)}Fn`, {
+        name,
+        environment: { ...commonEnv },
+        logRetention: props.logRetentionDays,
+        logRemovalPolicy: removalPolicy,
+      });
+    }
+    this.functions = functions;
+    const fns = {} as Record<FunctionName, lambda.IFunction>;
+    for (const name of Object.keys(functions) as FunctionName[]) fns[name] = functions[name].fn;
+    const fnOf = (name: FunctionName) => functions[name].fn;
+
+    this.webSocketApi = new ChatWebSocketApi(this, 'WebSocketApi', {
+      functions: fns,
+      stageName: props.stage,
+      throttle,
+      logRetention: props.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
+      manageAccountCloudWatchRole: props.manageApiGatewayAccountRole ?? true,
+    });
+
+    this.httpApi = new ChatHttpApi(this, 'HttpApi', {
+      handler: fnOf('http'),
+      corsOrigins: props.corsOrigins,
+      throttle,
+      logRetention: props.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    this.sse = new SseEndpoint(this, 'Sse', { handler: fnOf('sse'), corsOrigins: props.corsOrigins });
+    fnOf('http').addEnvironment(ENV.sseUrl, this.sse.streamUrl);
+
+    // Task queues feed their consumer function, with partial batch failures.
+    for (const { definition, queue } of this.queues.all) {
+      const consumer = (Object.keys(FUNCTIONS) as FunctionName[]).find(
+        (name) => FUNCTIONS[name].entry === definition.consumer,
+      );
+      if (!consumer) throw new Error(`Queue ${definition.id}: no function with entry '${definition.consumer}'`);
+      fnOf(consumer).addEventSource(
+        new SqsEventSource(queue, {
+          batchSize: TASK_QUEUE_SETTINGS.batchSize,
+          maxBatchingWindow:
+            TASK_QUEUE_SETTINGS.maxBatchingWindowSeconds > 0
+              ? Duration.seconds(TASK_QUEUE_SETTINGS.maxBatchingWindowSeconds)
+              : undefined,
+          reportBatchItemFailures: true,
+        }),
+      );
+    }
+
+    // Grants (ACCESS) and the environment that goes with them.
+    for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
+      const access = ACCESS[name];
+      const fn = fnOf(name);
+      for (const [tableId, tableAccess] of Object.entries(access.tables) as [TableId, TableAccess][]) {
+        grantTable(this.data.tables[tableId], tableAccess, fn);
+      }
+      if (access.sendTasks) taskQueue.grantSendMessages(fn);
+      if (access.manageConnections) {
+        this.webSocketApi.grantManageConnections(fn);
+        fn.addEnvironment(ENV.wsManagementEndpoint, this.webSocketApi.managementEndpoint);
+      }
+    }
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      functions: fns,
+      deadLetterQueues: Object.fromEntries(this.queues.all.map((q) => [q.definition.id, q.deadLetterQueue])),
+      httpApi: this.httpApi.api,
+      webSocketStage: this.webSocketApi.stage,
+      alarmEmail: props.alarmEmail,
+    });
+
+    this.httpApiUrl = this.httpApi.url;
+    this.webSocketUrl = this.webSocketApi.url;
+    this.sseUrl = this.sse.streamUrl;
+    new CfnOutput(this, 'HttpApiUrl', { value: this.httpApiUrl, description: 'Base URL of the REST API' });
+    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketUrl, description: 'wss:// URL of the WebSocket API' });
+    new CfnOutput(this, 'SseUrl', { value: this.sseUrl, description: 'SSE stream (GET, EventSource)' });
+
+  }
+}

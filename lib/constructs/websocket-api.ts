@@ -1,0 +1,133 @@
+/**
+ * The WebSocket API: route selection on `$request.body.action`, one route per key of WS_ROUTES
+ * (lambdas/shared/routes.ts), a stage with default route throttling and JSON access logs.
+ */
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type FunctionName, WS_ROUTE_SELECTION_EXPRESSION, WS_ROUTES } from '../../lambdas/shared/routes.js';
+import type { ThrottleProps } from './throttle.js';
+
+/** Route keys whose Lambda result is sent back to the client as the route response. */
+const NO_RESPONSE_ROUTES = new Set(['$connect', '$disconnect']);
+
+/** WebSocket access log line (JSON); `$context` variables of WebSocket APIs. */
+const WS_ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTimeEpoch',
+  eventType: '$context.eventType',
+  routeKey: '$context.routeKey',
+  connectionId: '$context.connectionId',
+  messageId: '$context.messageId',
+  status: '$context.status',
+  sourceIp: '$context.identity.sourceIp',
+  integrationStatus: '$context.integration.status',
+  integrationLatency: '$context.integration.latency',
+  integrationError: '$context.integration.error',
+  error: '$context.error.message',
+});
+
+export interface WebSocketApiProps {
+  functions: Record<FunctionName, lambda.IFunction>;
+  stageName: string;
+  throttle: ThrottleProps;
+  logRetention: logs.RetentionDays;
+  logRemovalPolicy: RemovalPolicy;
+  /**
+   * WebSocket access logging needs the account-level API Gateway CloudWatch Logs role. When true
+   * the stack sets it (AWS::ApiGateway::Account, one per account and region). Set false where the
+   * account already has one.
+   */
+  manageAccountCloudWatchRole: boolean;
+}
+
+export class ChatWebSocketApi extends Construct {
+  readonly api: apigwv2.WebSocketApi;
+  readonly stage: apigwv2.WebSocketStage;
+  readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: WebSocketApiProps) {
+    super(scope, id);
+
+    this.api = new apigwv2.WebSocketApi(this, 'Api', {
+      description: 'Chat WebSocket API',
+      routeSelectionExpression: WS_ROUTE_SELECTION_EXPRESSION,
+    });
+
+    const integrations = new Map<FunctionName, WebSocketLambdaIntegration>();
+    for (const route of WS_ROUTES) {
+      let integration = integrations.get(route.fn);
+      if (!integration) {
+        integration = new WebSocketLambdaIntegration(`${route.fn}Integration`, props.functions[route.fn]);
+        integrations.set(route.fn, integration);
+      }
+      this.api.addRoute(route.routeKey, {
+        integration,
+        // Handlers of $default and the action routes return the reply frame as the route response.
+        returnResponse: !NO_RESPONSE_ROUTES.has(route.routeKey),
+      });
+    }
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+
+    this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
+      webSocketApi: this.api,
+      stageName: props.stageName,
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttle.rateLimit, burstLimit: props.throttle.burstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
+        format: apigw.AccessLogFormat.custom(WS_ACCESS_LOG_FORMAT),
+      },
+    });
+
+    if (props.manageAccountCloudWatchRole) {
+      const role = new iam.Role(this, 'ApiGatewayCloudWatchRole', {
+        assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        managedPolicies: [
+          iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+        ],
+      });
+      // The account setting outlives the stack, so the role it points to must too.
+      role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      const account = new apigw.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
+      account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      this.stage.node.addDependency(account);
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'API Gateway account-level CloudWatch role: AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for exactly this role, and the log groups it writes to are created by API Gateway at run time, so they cannot be listed in a custom policy.',
+      });
+    }
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'The chat contract (seed README) has no authentication yet; a $connect authorizer (token in the query string, the only option for browsers) is planned. Only $connect can carry an authorizer on WebSocket APIs, so the other routes never will.',
+    });
+  }
+
+  /** https endpoint of the @connections management API of the stage. */
+  get managementEndpoint(): string {
+    return this.stage.callbackUrl;
+  }
+
+  /** wss:// URL clients connect to. */
+  get url(): string {
+    return this.stage.url;
+  }
+
+  /** Allows PostToConnection / GetConnection / DeleteConnection on this stage only. */
+  grantManageConnections(grantee: iam.IGrantable): iam.Grant {
+    return this.stage.grantManagementApiAccess(grantee);
+  }
+}
