@@ -5,9 +5,8 @@
  * Every table, queue, route, function and limit comes from lambdas/shared; this file only wires
  * them together and states who may do what (ACCESS below).
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -16,7 +15,7 @@ import { TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
 import { ChatFunction } from './constructs/chat-function.js';
-import { Data, type TableId } from './constructs/data.js';
+import { Data, type TableAccess, type TableId } from './constructs/data.js';
 import { ChatHttpApi } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Queues } from './constructs/queues.js';
@@ -43,8 +42,6 @@ export interface ChatStackProps extends StackProps {
   manageApiGatewayAccountRole?: boolean;
 }
 
-type TableAccess = 'read' | 'write' | 'readWrite';
-
 interface FunctionAccess {
   tables: Partial<Record<TableId, TableAccess>>;
   /** May send to the task queue. */
@@ -62,12 +59,6 @@ export const ACCESS: Record<FunctionName, FunctionAccess> = {
   tasks: { tables: { Connections: 'readWrite', Messages: 'readWrite' }, sendTasks: true, manageConnections: true },
   sse: { tables: { Messages: 'read' } },
 };
-
-function grantTable(table: dynamodb.Table, access: TableAccess, fn: lambda.IFunction): void {
-  if (access === 'read') table.grantReadData(fn);
-  else if (access === 'write') table.grantWriteData(fn);
-  else table.grantReadWriteData(fn);
-}
 
 function upperFirst(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -159,7 +150,7 @@ export class ChatStack extends Stack {
       const access = ACCESS[name];
       const fn = fnOf(name);
       for (const [tableId, tableAccess] of Object.entries(access.tables) as [TableId, TableAccess][]) {
-        grantTable(this.data.tables[tableId], tableAccess, fn);
+        this.data.grant(tableId, tableAccess, fn);
       }
       if (access.sendTasks) taskQueue.grantSendMessages(fn);
       if (access.manageConnections) {

@@ -64,3 +64,13 @@ export const TASK_QUEUE_SETTINGS = {
   maxReceiveCount: 5,
   dlqRetentionDays: 14,
 } as const;
+
+/**
+ * Message rate limits (fixed windows). A chatty human types a few messages in ten seconds; these
+ * only stop scripts. Configurable per deployment through the env vars named in ENV.
+ */
+export const RATE_LIMITS = {
+  windowSeconds: 10,
+  perConnection: 20,
+  perUser: 40,
+} as const;

@@ -1,0 +1,55 @@
+/** Per-connection and per-user message rate limits over fixed windows. */
+import { RATE_LIMITS } from '../shared/limits.js';
+import { ChatError } from './errors.js';
+import type { Clock } from './ports.js';
+
+export interface RateCounter {
+  /** Adds one hit to `key` in the window starting at `windowStart` and returns the new count. */
+  increment(key: string, windowStart: number, expiresAt: number): Promise<number>;
+}
+
+export interface RateLimitSettings {
+  windowSeconds: number;
+  perConnection: number;
+  perUser: number;
+}
+
+export function rateLimitSettings(env: NodeJS.ProcessEnv = process.env): RateLimitSettings {
+  const num = (name: string, fallback: number) => {
+    const value = Number(env[name]);
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  return {
+    windowSeconds: num('RATE_WINDOW_SECONDS', RATE_LIMITS.windowSeconds),
+    perConnection: num('RATE_PER_CONNECTION', RATE_LIMITS.perConnection),
+    perUser: num('RATE_PER_USER', RATE_LIMITS.perUser),
+  };
+}
+
+export class RateLimiter {
+  constructor(
+    private readonly counter: RateCounter,
+    private readonly clock: Clock,
+    private readonly settings: RateLimitSettings = rateLimitSettings(),
+  ) {}
+
+  /** Throws `rate_limited` when the connection or the user is over its limit in this window. */
+  async check(connectionId: string | undefined, userId: string): Promise<void> {
+    const window = this.settings.windowSeconds;
+    const nowSec = Math.floor(this.clock.now() / 1000);
+    const start = nowSec - (nowSec % window);
+    const expires = start + window * 2;
+    const [conn, user] = await Promise.all([
+      connectionId ? this.counter.increment(`conn#${connectionId}`, start, expires) : Promise.resolve(0),
+      this.counter.increment(`user#${userId}`, start, expires),
+    ]);
+    if (conn > this.settings.perConnection || user > this.settings.perUser) {
+      const retryAfter = start + window - nowSec;
+      throw new ChatError(
+        'rate_limited',
+        `Too many messages: at most ${this.settings.perConnection} per connection and ${this.settings.perUser} per user every ${window} s; retry in ${retryAfter} s`,
+        { retry_after_seconds: retryAfter },
+      );
+    }
+  }
+}

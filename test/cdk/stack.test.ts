@@ -1,0 +1,509 @@
+/**
+ * Synthesizes the real app (lib/app.ts: context props, ChatStack, cdk-nag AWS Solutions checks)
+ * once, without bundling, and checks the template against the single sources of truth in
+ * lambdas/shared.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../lambdas/shared/config.js';
+import { TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
+import { QUEUES, TABLES } from '../../lambdas/shared/resources.js';
+import {
+  FUNCTIONS,
+  type FunctionName,
+  HTTP_ROUTES,
+  SSE_PATH,
+  WS_ROUTE_SELECTION_EXPRESSION,
+  WS_ROUTES,
+} from '../../lambdas/shared/routes.js';
+import { createChatApp, propsFromContext } from '../../lib/app.js';
+import { ACCESS, type ChatStack } from '../../lib/chat-stack.js';
+import { Data } from '../../lib/constructs/data.js';
+
+const STAGE = 'qa';
+const CORS = ['https://chat.example.com', 'http://localhost:3000'];
+const LOG_RETENTION = 14;
+const MESSAGE_RETENTION = 7;
+const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation JSON is untyped; tests navigate it freely.
+type Json = Record<string, any>;
+
+let outdir: string;
+let app: App;
+let stack: ChatStack;
+let template: Template;
+let resources: Record<string, Json>;
+let synthError: unknown;
+
+function logicalId(construct: IConstruct): string {
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+function fnId(name: FunctionName): string {
+  return logicalId(stack.functions[name].fn);
+}
+
+function ofType(type: string): [string, Json][] {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+function asArray<T>(value: T | T[]): T[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Policy statements attached to a function's execution role. */
+function statementsOf(name: FunctionName): Json[] {
+  const roleId = logicalId(stack.functions[name].role);
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[]);
+}
+
+/** Actions a function may perform on resources whose JSON mentions `needle` (a logical id). */
+function actionsOn(name: FunctionName, needle: string): Set<string> {
+  const actions = new Set<string>();
+  for (const s of statementsOf(name)) {
+    if (JSON.stringify(s.Resource).includes(`"${needle}"`)) for (const a of asArray(s.Action)) actions.add(a);
+  }
+  return actions;
+}
+
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'chat-cdk-test-'));
+  ({ app, stack } = createChatApp({
+    outdir,
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      stage: STAGE,
+      corsOrigins: CORS,
+      logRetentionDays: LOG_RETENTION,
+      messageRetentionDays: MESSAGE_RETENTION,
+      alarmEmail: 'ops@example.com',
+    },
+  }));
+  try {
+    app.synth();
+  } catch (error) {
+    synthError = error;
+    throw error;
+  }
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+});
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+describe('cdk-nag (AWS Solutions)', () => {
+  it('synth does not throw: no unacknowledged nag errors', () => {
+    expect(synthError).toBeUndefined();
+  });
+
+  it('the validation report has no violations left', () => {
+    const reportFile = join(outdir, 'validation-report.json');
+    const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf8')) : { pluginReports: [] };
+    const violations = (report.pluginReports as Json[]).flatMap((p) =>
+      (p.violations as Json[]).map((v) => `${p.pluginName} ${v.severity} ${v.ruleName}`),
+    );
+    expect(violations).toEqual([]);
+  });
+
+  it('the AwsSolutions pack, run directly on the stack, reports nothing unacknowledged', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('no error annotations on the stack', () => {
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('control: the same wiring fails synth on an unacknowledged finding', () => {
+    const control = new App({ outdir: mkdtempSync(join(tmpdir(), 'chat-cdk-nag-')) });
+    const s = new Stack(control, 'Control');
+    new sqs.Queue(s, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    Validations.of(control).addPlugins(new AwsSolutionsChecks(control));
+    expect(() => control.synth()).toThrow(/AwsSolutions-SQS/);
+    rmSync(control.outdir, { recursive: true, force: true });
+  });
+});
+
+describe('HTTP API', () => {
+  it('has exactly the routes of HTTP_ROUTES, all integrated with the http function', () => {
+    const apiId = logicalId(stack.httpApi.api);
+    const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.ApiId.Ref === apiId);
+    expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(
+      HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
+    );
+    for (const [, route] of routes) {
+      const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
+      const integration = resources[integrationId]!;
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [fnId('http'), 'Arn'] },
+      });
+    }
+  });
+
+  it('allows the configured CORS origins', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.objectLike({ AllowOrigins: CORS }),
+    });
+  });
+
+  it('has a $default stage with throttling and JSON access logs', () => {
+    const stage = ofType('AWS::ApiGatewayV2::Stage').find(([, s]) => s.Properties.StageName === '$default')![1];
+    expect(stage.Properties.AutoDeploy).toBe(true);
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: expect.any(Number),
+      ThrottlingBurstLimit: expect.any(Number),
+    });
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
+    expect(format.requestId).toBe('$context.requestId');
+    expect(stage.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0]).toBe(logicalId(stack.httpApi.accessLogs));
+  });
+});
+
+describe('WebSocket API', () => {
+  it('selects routes on the body action', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: WS_ROUTE_SELECTION_EXPRESSION,
+    });
+  });
+
+  it('has one route per WS_ROUTES key, integrated with the function named in the table', () => {
+    const apiId = logicalId(stack.webSocketApi.api);
+    const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.ApiId.Ref === apiId);
+    expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(WS_ROUTES.map((r) => r.routeKey).sort());
+    for (const { routeKey, fn } of WS_ROUTES) {
+      const [routeId, route] = routes.find(([, r]) => r.Properties.RouteKey === routeKey)!;
+      const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
+      expect(resources[integrationId]!.Properties.IntegrationType, routeKey).toBe('AWS_PROXY');
+      expect(JSON.stringify(resources[integrationId]!.Properties.IntegrationUri), routeKey).toContain(`"${fnId(fn)}"`);
+      // $default and the action routes return the handler's reply frame as the route response.
+      const responses = ofType('AWS::ApiGatewayV2::RouteResponse').filter(([, r]) => r.Properties.RouteId.Ref === routeId);
+      const expectResponse = routeKey !== '$connect' && routeKey !== '$disconnect';
+      expect(responses.length, routeKey).toBe(expectResponse ? 1 : 0);
+      if (expectResponse) expect(responses[0]![1].Properties.RouteResponseKey).toBe('$default');
+    }
+  });
+
+  it('has a stage named after the deployment stage, with throttling and JSON access logs', () => {
+    const stage = ofType('AWS::ApiGatewayV2::Stage').find(([, s]) => s.Properties.StageName === STAGE)![1];
+    expect(stage.Properties).toMatchObject({
+      AutoDeploy: true,
+      ApiId: { Ref: logicalId(stack.webSocketApi.api) },
+      DefaultRouteSettings: { ThrottlingRateLimit: expect.any(Number), ThrottlingBurstLimit: expect.any(Number) },
+    });
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
+    expect(format).toMatchObject({ requestId: '$context.requestId', connectionId: '$context.connectionId' });
+  });
+
+  it('sets the account CloudWatch role for WebSocket logging, retained with the role', () => {
+    const [, account] = ofType('AWS::ApiGateway::Account')[0]!;
+    expect(account.DeletionPolicy).toBe('Retain');
+    const roleId = account.Properties.CloudWatchRoleArn['Fn::GetAtt'][0];
+    expect(resources[roleId]!.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('DynamoDB tables', () => {
+  it.each(TABLES.map((t) => [t.id, t] as const))('%s matches resources.ts', (id, def) => {
+    const table = resources[logicalId(stack.data.tables[id as keyof typeof stack.data.tables])]!;
+    expect(table.DeletionPolicy).toBe('Retain');
+    const p = table.Properties;
+    expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(p.KeySchema).toEqual([
+      { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+      ...(def.sortKey ? [{ AttributeName: def.sortKey.name, KeyType: 'RANGE' }] : []),
+    ]);
+    expect(p.TimeToLiveSpecification).toEqual({ AttributeName: def.ttlAttribute, Enabled: true });
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(p.SSESpecification).toEqual({ SSEEnabled: true });
+    expect(p.DeletionProtectionEnabled).toBe(true);
+    const indexes = (p.GlobalSecondaryIndexes ?? []) as Json[];
+    expect(indexes.map((i) => i.IndexName)).toEqual(def.indexes.map((i) => i.indexName));
+    for (const index of def.indexes) {
+      const gsi = indexes.find((i) => i.IndexName === index.indexName)!;
+      expect(gsi.KeySchema).toEqual([
+        { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+        ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
+      ]);
+      expect(gsi.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: index.nonKeyAttributes });
+    }
+    for (const attr of p.AttributeDefinitions as Json[]) {
+      const keys = [def.partitionKey, def.sortKey, ...def.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+      expect(keys.find((k) => k?.name === attr.AttributeName)?.type).toBe(attr.AttributeType);
+    }
+  });
+
+  it('can be destroyed with the stack when asked (throwaway stages)', () => {
+    const s = new Stack(new App(), 'DataOnly');
+    new Data(s, 'Data', { removalPolicy: RemovalPolicy.DESTROY });
+    const tables = Object.values(Template.fromStack(s).findResources('AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(TABLES.length);
+    for (const t of tables) {
+      expect(t.DeletionPolicy).toBe('Delete');
+      expect(t.Properties.DeletionProtectionEnabled).toBe(false);
+    }
+  });
+});
+
+describe('SQS task queues', () => {
+  it.each(QUEUES.map((q) => [q.id] as const))('%s has a DLQ, redrive and settings from limits.ts', (id) => {
+    const q = stack.queues.queues[id as keyof typeof stack.queues.queues];
+    const queue = resources[logicalId(q.queue)]!.Properties;
+    const dlq = resources[logicalId(q.deadLetterQueue)]!.Properties;
+    expect(queue).toMatchObject({
+      VisibilityTimeout: TASK_QUEUE_SETTINGS.visibilityTimeoutSeconds,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(q.deadLetterQueue), 'Arn'] },
+        maxReceiveCount: TASK_QUEUE_SETTINGS.maxReceiveCount,
+      },
+    });
+    expect(dlq).toMatchObject({
+      MessageRetentionPeriod: TASK_QUEUE_SETTINGS.dlqRetentionDays * 86_400,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('denies non-TLS access on every queue and DLQ (enforceSSL)', () => {
+    const queueIds = stack.queues.all.flatMap((q) => [logicalId(q.queue), logicalId(q.deadLetterQueue)]);
+    for (const queueId of queueIds) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('feeds the tasks function with partial batch failures', () => {
+    const q = stack.queues.all[0]!;
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(q.queue), 'Arn'] },
+      FunctionName: { Ref: fnId('tasks') },
+      BatchSize: TASK_QUEUE_SETTINGS.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+});
+
+describe('Lambda functions', () => {
+  it('creates one function per FUNCTIONS entry', () => {
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(FUNCTION_NAMES.length);
+  });
+
+  it.each(FUNCTION_NAMES)('%s: nodejs22.x, arm64, handler, memory/timeout, own log group', (name) => {
+    const p = resources[fnId(name)]!.Properties;
+    expect(p.Runtime).toBe('nodejs22.x');
+    expect(p.Architectures).toEqual(['arm64']);
+    expect(p.Handler).toBe('index.handler');
+    expect(p.MemorySize).toBe(FUNCTIONS[name].memoryMb);
+    expect(p.Timeout).toBe(FUNCTIONS[name].timeoutSeconds);
+    const logGroupId = p.LoggingConfig.LogGroup.Ref;
+    expect(logGroupId).toBe(logicalId(stack.functions[name].logGroup));
+    expect(resources[logGroupId]!.Properties.RetentionInDays).toBe(LOG_RETENTION);
+  });
+
+  it.each(FUNCTION_NAMES)('%s: environment from ENV', (name) => {
+    const vars = resources[fnId(name)]!.Properties.Environment.Variables as Json;
+    expect(vars[ENV.stage]).toBe(STAGE);
+    expect(vars[ENV.corsOrigins]).toBe(CORS.join(','));
+    expect(vars[ENV.retentionDays]).toBe(String(MESSAGE_RETENTION));
+    for (const def of TABLES) {
+      expect(vars[def.envVar]).toEqual({ Ref: logicalId(stack.data.tables[def.id]) });
+    }
+    expect(vars[ENV.taskQueueUrl]).toEqual({ Ref: logicalId(stack.queues.all[0]!.queue) });
+    if (ACCESS[name].manageConnections) {
+      expect(vars[ENV.wsManagementEndpoint]).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            'https://',
+            { Ref: logicalId(stack.webSocketApi.api) },
+            '.execute-api.',
+            { Ref: 'AWS::Region' },
+            '.',
+            { Ref: 'AWS::URLSuffix' },
+            `/${STAGE}`,
+          ],
+        ],
+      });
+    } else {
+      expect(vars[ENV.wsManagementEndpoint]).toBeUndefined();
+    }
+    if (name === 'http') {
+      expect(vars[ENV.sseUrl]).toEqual({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.sse.functionUrl), 'FunctionUrl'] }, SSE_PATH.slice(1)]],
+      });
+    } else {
+      expect(vars[ENV.sseUrl]).toBeUndefined();
+    }
+  });
+
+  it('log groups of functions and APIs all have the configured retention', () => {
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups.length).toBe(FUNCTION_NAMES.length + 2);
+    for (const [, g] of groups) expect(g.Properties.RetentionInDays).toBe(LOG_RETENTION);
+  });
+});
+
+describe('SSE Function URL', () => {
+  it('streams the sse function, public, with CORS', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      TargetFunctionArn: { 'Fn::GetAtt': [fnId('sse'), 'Arn'] },
+      InvokeMode: 'RESPONSE_STREAM',
+      AuthType: 'NONE',
+      Cors: Match.objectLike({ AllowOrigins: CORS, AllowMethods: ['GET'] }),
+    });
+  });
+});
+
+describe('IAM least privilege', () => {
+  it.each(FUNCTION_NAMES)('%s: table access matches ACCESS', (name) => {
+    for (const def of TABLES) {
+      const actions = actionsOn(name, logicalId(stack.data.tables[def.id]));
+      const access = ACCESS[name].tables[def.id];
+      const canRead = access === 'read' || access === 'readWrite';
+      const canWrite = access === 'write' || access === 'readWrite';
+      for (const a of TABLE_READ) expect(actions.has(a), `${name} ${def.id} ${a}`).toBe(canRead);
+      for (const a of TABLE_WRITE) expect(actions.has(a), `${name} ${def.id} ${a}`).toBe(canWrite);
+      expect(actions.has('dynamodb:Scan'), `${name} ${def.id} Scan`).toBe(false);
+    }
+  });
+
+  it.each(FUNCTION_NAMES)('%s: queue send and @connections only where ACCESS says', (name) => {
+    const queueId = logicalId(stack.queues.all[0]!.queue);
+    expect(actionsOn(name, queueId).has('sqs:SendMessage')).toBe(ACCESS[name].sendTasks === true);
+    const manage = statementsOf(name).some((s) => asArray(s.Action).includes('execute-api:ManageConnections'));
+    expect(manage).toBe(ACCESS[name].manageConnections === true);
+  });
+
+  it('sse cannot write anything but its own logs', () => {
+    const actions = statementsOf('sse')
+      .flatMap((s) => asArray<string>(s.Action))
+      .filter((a) => !a.startsWith('logs:'));
+    expect(actions.filter((a) => /Put|Update|Delete|Write|Send|ManageConnections/.test(a))).toEqual([]);
+    expect(actions.every((a) => a.startsWith('dynamodb:'))).toBe(true);
+  });
+
+  it('ManageConnections is scoped to the WebSocket API stage', () => {
+    const s = statementsOf('wsMessage').find((x) => asArray(x.Action).includes('execute-api:ManageConnections'))!;
+    const joined = JSON.stringify(s.Resource);
+    expect(joined).toContain(`"${logicalId(stack.webSocketApi.api)}"`);
+    expect(joined).toContain(`/${STAGE}/*/@connections/*`);
+  });
+
+  it('no function policy has a wildcard action or a bare * resource; index access is explicit', () => {
+    for (const name of FUNCTION_NAMES) {
+      for (const s of statementsOf(name)) {
+        for (const a of asArray<string>(s.Action)) expect(a, name).not.toMatch(/\*/);
+        for (const r of asArray(s.Resource)) expect(r, name).not.toBe('*');
+        expect(JSON.stringify(s.Resource), name).not.toContain('/index/*');
+      }
+    }
+  });
+
+  it('no function uses the AWSLambdaBasicExecutionRole managed policy', () => {
+    for (const name of FUNCTION_NAMES) {
+      const role = resources[logicalId(stack.functions[name].role)]!;
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('monitoring', () => {
+  it('alarms on DLQ depth, function errors/throttles, HTTP 5xx and WS integration errors', () => {
+    const topicId = logicalId(stack.monitoring.topic);
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    for (const a of alarms) {
+      expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(a.Threshold).toBe(0);
+      expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
+    }
+    const has = (metric: string, dims: Json[]) =>
+      alarms.some((a) => a.MetricName === metric && JSON.stringify(a.Dimensions).includes(JSON.stringify(dims[0])));
+    for (const q of stack.queues.all) {
+      expect(
+        has('ApproximateNumberOfMessagesVisible', [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(q.deadLetterQueue), 'QueueName'] } },
+        ]),
+      ).toBe(true);
+    }
+    for (const name of FUNCTION_NAMES) {
+      const dim = { Name: 'FunctionName', Value: { Ref: fnId(name) } };
+      expect(has('Errors', [dim]), `${name} Errors`).toBe(true);
+      expect(has('Throttles', [dim]), `${name} Throttles`).toBe(true);
+    }
+    expect(has('5xx', [{ Name: 'ApiId', Value: { Ref: logicalId(stack.httpApi.api) } }])).toBe(true);
+    expect(has('IntegrationError', [{ Name: 'ApiId', Value: { Ref: logicalId(stack.webSocketApi.api) } }])).toBe(true);
+    expect(alarms).toHaveLength(QUEUES.length + FUNCTION_NAMES.length * 2 + 2);
+  });
+
+  it('the alarm topic enforces TLS, lets CloudWatch publish and mails the configured address', () => {
+    const topicId = logicalId(stack.monitoring.topic);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: topicId },
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('exposes HttpApiUrl, WebSocketUrl (wss) and SseUrl', () => {
+    const outputs = template.toJSON().Outputs as Json;
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['HttpApiUrl', 'WebSocketUrl', 'SseUrl']));
+    expect(outputs.WebSocketUrl.Value['Fn::Join'][1][0]).toBe('wss://');
+    expect(outputs.WebSocketUrl.Value['Fn::Join'][1].at(-1)).toBe(`/${STAGE}`);
+    expect(outputs.HttpApiUrl.Value['Fn::Join'][1][0]).toBe('https://');
+    expect(outputs.SseUrl.Value['Fn::Join'][1].at(-1)).toBe(SSE_PATH.slice(1));
+    expect(stack.httpApiUrl).toEqual(expect.any(String));
+    expect(stack.webSocketUrl).toEqual(expect.any(String));
+    expect(stack.sseUrl).toEqual(expect.any(String));
+  });
+});
+
+describe('context', () => {
+  it('defaults, comma-separated lists and removal policy', () => {
+    const props = propsFromContext(new App({ context: { corsOrigins: 'https://a.example, https://b.example' } }));
+    expect(props.stage).toBe('dev');
+    expect(props.stackName).toBe('chat-dev');
+    expect(props.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(props.dataRemovalPolicy).toBe(RemovalPolicy.RETAIN);
+    expect(propsFromContext(new App({ context: { destroyData: 'true' } })).dataRemovalPolicy).toBe(RemovalPolicy.DESTROY);
+  });
+
+  it('rejects a log retention CloudWatch does not offer', () => {
+    expect(() => propsFromContext(new App({ context: { logRetentionDays: 31 } }))).toThrow(/logRetentionDays/);
+  });
+});
