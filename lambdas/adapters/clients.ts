@@ -9,9 +9,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Pluggable } from '@smithy/types';
 
+/** A middleware plugin for any client (input and output types differ per client). */
+export type ClientPlugin = Pluggable<object, object>;
+
 /** Middleware every client gets (request counting, fault injection in tests); set before first use. */
-const extraMiddleware: Array<Pluggable<any, any>> = [];
-export function addClientMiddleware(plugin: Pluggable<any, any>): void {
+const extraMiddleware: ClientPlugin[] = [];
+export function addClientMiddleware(plugin: ClientPlugin): void {
   extraMiddleware.push(plugin);
 }
 
@@ -19,8 +22,8 @@ let dynamo: DynamoDBDocumentClient | undefined;
 let sqs: SQSClient | undefined;
 const management = new Map<string, ApiGatewayManagementApiClient>();
 
-const withPlugins = <T extends { middlewareStack: { use(p: Pluggable<any, any>): void } }>(client: T): T => {
-  for (const plugin of extraMiddleware) client.middlewareStack.use(plugin);
+const withPlugins = <T extends { middlewareStack: { use(p: never): void } }>(client: T): T => {
+  for (const plugin of extraMiddleware) client.middlewareStack.use(plugin as never);
   return client;
 };
 

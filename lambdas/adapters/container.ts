@@ -6,10 +6,12 @@ import { ChatService } from '../domain/chat-service.js';
 import { ConnectionService } from '../domain/connections.js';
 import { FanoutService } from '../domain/fanout.js';
 import { systemClock } from '../domain/ports.js';
+import { RateLimiter } from '../domain/rate-limit.js';
 import { type AppConfig, loadConfig } from '../shared/config.js';
 import { ApiGatewayConnectionGateway } from './apigw-gateway.js';
 import { dynamoClient, managementClient, sqsClient } from './clients.js';
 import { DynamoConnectionStore } from './dynamo-connection-store.js';
+import { DynamoRateCounter } from './dynamo-rate-counter.js';
 import { DynamoStreamStore } from './dynamo-stream-store.js';
 import { SqsTaskQueue } from './sqs-task-queue.js';
 
@@ -20,6 +22,7 @@ export interface Container {
   fanout: FanoutService;
   gateway: ApiGatewayConnectionGateway;
   store: DynamoStreamStore;
+  rateLimiter: RateLimiter;
 }
 
 let container: Container | undefined;
@@ -38,6 +41,7 @@ export function getContainer(): Container {
     chat: new ChatService({ store, tasks, clock: systemClock, retentionDays: config.retentionDays }),
     connections: new ConnectionService({ connections: connectionStore, tasks, gateway, clock: systemClock }),
     fanout: new FanoutService({ connections: connectionStore, gateway, tasks, ledger: store }),
+    rateLimiter: new RateLimiter(new DynamoRateCounter(dynamoClient(), config.connectionsTable), systemClock),
   };
   return container;
 }

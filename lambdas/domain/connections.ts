@@ -3,12 +3,20 @@
  * `$disconnect` removes it, `join`/`leave` move it between rooms.
  */
 import { LIMITS } from '../shared/limits.js';
-import { codecFor } from '../protocol/codec.js';
-import type { ConnectionRecord, Identity, WireProtocol } from './model.js';
+import { type Codec, codecFor } from '../protocol/codec.js';
+import type { ConnectionRecord, Identity, ServerEvent, WireProtocol } from './model.js';
 import type { Clock, ConnectionGateway, ConnectionStore, TaskQueue } from './ports.js';
 import { TransientDeliveryError } from './ports.js';
-import { sleep, backoffDelay } from './retry.js';
+import { sleep, backoffDelay, withRetry } from './retry.js';
 import type { GreetTask } from './tasks.js';
+
+/** The `connected` greeting, the same for every protocol. */
+export function connectedEvent(record: Pick<ConnectionRecord, 'connectionId' | 'room' | 'userId'>): ServerEvent {
+  return {
+    event: 'connected',
+    data: { connection_id: record.connectionId, room: record.room, user: record.userId, message: 'Connected to chat server' },
+  };
+}
 
 export interface ConnectionServiceDeps {
   connections: ConnectionStore;
@@ -35,14 +43,41 @@ export class ConnectionService {
     };
     await this.deps.connections.put(record, this.ttl());
     // The connection is not postable until $connect returns, so the greeting goes through a task.
+    // Protocols with their own connect handshake (Socket.IO) get `connected` once it completes.
     const codec = codecFor(protocol);
-    const connected = codec.encode({
-      event: 'connected',
-      data: { connection_id: connectionId, room, user: identity.userId, message: 'Connected to chat server' },
-    });
-    const task: GreetTask = { kind: 'greet', connectionId, frames: [...codec.openingFrames(connectionId), connected] };
+    const frames = codec.openingFrames(connectionId);
+    if (!codec.acceptConnect) frames.push(codec.encode(connectedEvent(record)));
+    const task: GreetTask = { kind: 'greet', connectionId, frames };
     await this.deps.tasks.send(task);
     return record;
+  }
+
+  /**
+   * Answers a protocol-level connect (Socket.IO's namespace CONNECT): the codec's accept frames,
+   * then `connected`, posted in this order through the gateway (a route response could overtake a
+   * post). A connection without a record is unknown to the service: it is closed, so the client
+   * reconnects and registers again.
+   */
+  async acceptConnect(connectionId: string, codec: Codec): Promise<'sent' | 'gone'> {
+    const record = await this.deps.connections.get(connectionId);
+    if (!record) {
+      await this.deps.gateway.disconnect?.(connectionId);
+      return 'gone';
+    }
+    const frames = [...(codec.acceptConnect?.(connectionId) ?? []), codec.encode(connectedEvent(record))];
+    for (const frame of frames) {
+      const outcome = await withRetry(() => this.deps.gateway.post(connectionId, frame), {
+        retries: LIMITS.postRetries,
+        baseMs: LIMITS.postRetryBaseMs,
+        maxMs: LIMITS.postRetryMaxMs,
+        retryable: (error) => error instanceof TransientDeliveryError,
+      });
+      if (outcome === 'gone') {
+        await this.deps.connections.remove(connectionId);
+        return 'gone';
+      }
+    }
+    return 'sent';
   }
 
   async disconnect(connectionId: string): Promise<void> {

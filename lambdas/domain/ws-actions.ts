@@ -2,10 +2,10 @@
  * What each WebSocket client action does, independent of the wire protocol. Returns the reply
  * event for the sender; other deliveries go through fan-out.
  */
-import type { z } from 'zod';
 import { LIMITS } from '../shared/limits.js';
 import { WS_ACTIONS, type WsAction } from '../shared/routes.js';
 import { type ChatService, eventOf, idOf } from './chat-service.js';
+import { resolveSender } from '../auth/authenticator.js';
 import type { ConnectionService } from './connections.js';
 import { ChatError } from './errors.js';
 import type { DraftMessage } from './messages.js';
@@ -18,6 +18,10 @@ import {
   sendImageSchema,
   sendTextSchema,
 } from './schemas.js';
+import type { RateLimiter } from './rate-limit.js';
+import { parseWith } from './validation.js';
+
+export { parseWith };
 
 export interface ActionContext {
   connectionId: string;
@@ -25,17 +29,18 @@ export interface ActionContext {
   connections: ConnectionService;
   /** Sends a frame-worthy event to the calling connection (resume replays missed items). */
   sendToSelf: (event: ServerEvent) => Promise<void>;
+  /** Per-connection and per-user message limits; absent in tests that do not exercise them. */
+  rateLimiter?: RateLimiter;
 }
 
-export function parseWith<T extends z.ZodType>(schema: T, data: unknown, what: string): z.infer<T> {
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw new ChatError('validation_error', `Invalid ${what}: ${where}${issue?.message ?? 'bad input'}`);
-  }
-  return result.data;
+/** A message as a client sends it: `sender` may be omitted when authenticated. */
+interface ClientDraft {
+  type: string;
+  content: string;
+  sender?: string | undefined;
+  format?: string | undefined;
 }
+
 
 async function requireConnection(ctx: ActionContext): Promise<ConnectionRecord> {
   const record = await ctx.connections.get(ctx.connectionId);
@@ -43,10 +48,14 @@ async function requireConnection(ctx: ActionContext): Promise<ConnectionRecord> 
   return record;
 }
 
-async function send(ctx: ActionContext, draft: DraftMessage, room: string | undefined): Promise<ServerEvent> {
+async function send(ctx: ActionContext, input: ClientDraft, room: string | undefined): Promise<ServerEvent> {
   const record = await requireConnection(ctx);
+  const sender = resolveSender({ userId: record.userId, roles: record.roles }, input.sender);
   const target = room ?? record.room;
   if (!target) throw new ChatError('not_in_room', 'Join a room first ({"action": "join", "data": {"room": "..."}})');
+  await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+  const draft: DraftMessage = { type: input.type, content: input.content, sender };
+  if (input.format !== undefined) draft.format = input.format;
   const message = await ctx.chat.sendMessage(draft, {
     room: target,
     excludeConnectionId: ctx.connectionId,

@@ -9,7 +9,9 @@ import { getContainer } from '../adapters/container.js';
 import { ChatError } from '../domain/errors.js';
 import { DEFAULT_ROOM } from '../domain/model.js';
 import { historyQuerySchema, messageInputSchema, publishEventSchema } from '../domain/schemas.js';
-import { parseWith } from '../domain/ws-actions.js';
+import { parseWith } from '../domain/validation.js';
+import { ADMIN_ROLE, ANONYMOUS, authEnabled, requireRole, resolveSender } from '../auth/authenticator.js';
+import type { Identity } from '../domain/model.js';
 import { LIMITS } from '../shared/limits.js';
 import { HTTP_ROUTES, type HttpOperation } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
@@ -39,38 +41,61 @@ function findOperation(event: APIGatewayProxyEventV2): HttpOperation {
   return route.operation;
 }
 
+/**
+ * The caller, as the API's Lambda authorizer described it (`requestContext.authorizer.lambda`).
+ * With auth on, a request without one never came through the authorizer: 401.
+ */
+export function identityOf(event: APIGatewayProxyEventV2): Identity {
+  if (!authEnabled()) return ANONYMOUS;
+  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } }).authorizer?.lambda;
+  const userId = context?.userId;
+  if (typeof userId !== 'string' || userId === '') {
+    throw new ChatError('unauthorized', 'Send a valid token: Authorization: Bearer <token>');
+  }
+  const roles = typeof context?.roles === 'string' ? context.roles.split(',').filter(Boolean) : [];
+  return { userId, roles };
+}
+
 const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promise<HttpResult>> = {
   async health() {
     return json(200, { status: 'healthy', service: 'chat-service', timestamp: new Date().toISOString() });
   },
 
   async sendMessage(event) {
+    const identity = identityOf(event);
     const input = parseWith(messageInputSchema, readJsonBody(event), 'message');
-    const message = await getContainer().chat.sendMessage(
-      { type: input.type, content: input.content, sender: input.sender, format: input.format },
+    const sender = resolveSender(identity, input.sender);
+    const container = getContainer();
+    await container.rateLimiter.check(undefined, identity.userId);
+    const message = await container.chat.sendMessage(
+      { type: input.type, content: input.content, sender, format: input.format },
       { room: input.room ?? DEFAULT_ROOM },
     );
     return json(201, { status: 'success', message });
   },
 
   async broadcast(event) {
+    const identity = identityOf(event);
+    requireRole(identity, ADMIN_ROLE);
     const input = parseWith(messageInputSchema, readJsonBody(event), 'broadcast');
     const message = await getContainer().chat.broadcast({
       type: input.type,
       content: input.content,
-      sender: input.sender,
+      sender: resolveSender(identity, input.sender),
       format: input.format,
     });
     return json(201, { status: 'success', message });
   },
 
   async publishEvent(event) {
+    requireRole(identityOf(event), ADMIN_ROLE);
     const input = parseWith(publishEventSchema, readJsonBody(event), 'event');
     const published = await getContainer().chat.publishEvent(input.event_type, input.data);
     return json(201, { status: 'success', event: published });
   },
 
   async history(event) {
+    identityOf(event);
     const query = parseWith(historyQuerySchema, event.queryStringParameters ?? {}, 'query');
     const page = await getContainer().chat.history(query.room, query.before, query.limit);
     const body: Record<string, unknown> = { room: query.room, messages: page.messages };

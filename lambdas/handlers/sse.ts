@@ -6,15 +6,16 @@
  */
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { getContainer } from '../adapters/container.js';
+import { authEnabled, bearerToken, verifyToken } from '../auth/authenticator.js';
 import { idOf } from '../domain/chat-service.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
 import { isUlid, ulidFloor } from '../domain/ids.js';
 import { DEFAULT_ROOM, GLOBAL_STREAM, roomStream } from '../domain/model.js';
 import { roomSchema } from '../domain/schemas.js';
 import { formatSse, sseComment, sseRetry } from '../domain/sse.js';
-import { parseWith } from '../domain/ws-actions.js';
+import { parseWith } from '../domain/validation.js';
 import { LIMITS } from '../shared/limits.js';
 import { SSE_PATH } from '../shared/routes.js';
 import { logger } from './common/observability.js';
@@ -27,8 +28,9 @@ const LOOKBACK_MS = 3_000;
 const END_MARGIN_MS = 10_000;
 
 const sseQuerySchema = z.object({
-  room: roomSchema.optional().default(DEFAULT_ROOM),
-  lastEventId: z.string().optional(),
+  room: z._default(roomSchema, DEFAULT_ROOM),
+  lastEventId: z.optional(z.string()),
+  token: z.optional(z.string()),
 });
 
 export interface SseOptions {
@@ -63,6 +65,8 @@ export async function streamEvents(
     if (path !== SSE_PATH && path !== '') throw new ChatError('not_found', `No route for ${path.slice(0, 100)}`);
     if (method !== 'GET') throw new ChatError('method_not_allowed', 'Use GET for the event stream');
     const query = parseWith(sseQuerySchema, event.queryStringParameters ?? {}, 'query');
+    // A Function URL has no authorizer: the token is verified here, before a byte is streamed.
+    if (authEnabled()) await verifyToken(query.token ?? bearerToken(event.headers) ?? '');
     room = query.room;
     const lastId = header(event, 'last-event-id') ?? query.lastEventId;
     if (lastId !== undefined && lastId !== '') {

@@ -6,6 +6,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { getContainer } from '../adapters/container.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
+import { ANONYMOUS, authEnabled } from '../auth/authenticator.js';
 import { DEFAULT_ROOM, type Identity, type WireProtocol } from '../domain/model.js';
 import { roomSchema } from '../domain/schemas.js';
 import { logger } from './common/observability.js';
@@ -16,21 +17,39 @@ export function protocolOf(query: Record<string, string | undefined>): WireProto
   return query.EIO === '4' ? 'socketio' : 'json';
 }
 
+/** The identity the `$connect` authorizer attached; with auth on, none means no authorizer ran: 401. */
 export function identityOf(event: WsEvent): Identity {
+  if (!authEnabled()) return ANONYMOUS;
   const auth = event.requestContext.authorizer ?? {};
-  const userId = typeof auth.userId === 'string' ? auth.userId : typeof auth.principalId === 'string' ? auth.principalId : 'anonymous';
+  const userId = typeof auth.userId === 'string' && auth.userId ? auth.userId : undefined;
+  if (!userId) throw new ChatError('unauthorized', 'Connect with ?token=<token>');
   const roles = typeof auth.roles === 'string' ? auth.roles.split(',').filter(Boolean) : [];
   return { userId, roles };
+}
+
+/**
+ * Cross-site WebSocket hijacking guard: a browser always sends `Origin`, and it must be one of the
+ * configured origins. Non-browser clients (no Origin header) are let through: they hold a token.
+ */
+export function checkOrigin(event: WsEvent, allowed: string[]): void {
+  const headers = event.headers ?? {};
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'origin');
+  const origin = key ? headers[key] : undefined;
+  if (origin === undefined || allowed.length === 0 || allowed.includes('*')) return;
+  if (!allowed.includes(origin)) throw new ChatError('forbidden', 'Origin is not allowed');
 }
 
 export async function connect(event: WsEvent): Promise<WsResult> {
   const connectionId = event.requestContext.connectionId;
   logger.appendKeys({ connectionId, requestId: event.requestContext.requestId });
   try {
+    const container = getContainer();
+    checkOrigin(event, container.config.corsOrigins);
+    const identity = identityOf(event);
     const query = event.queryStringParameters ?? {};
     const parsedRoom = roomSchema.safeParse(query.room ?? DEFAULT_ROOM);
     if (!parsedRoom.success) throw new ChatError('validation_error', `Invalid room: ${parsedRoom.error.issues[0]?.message}`);
-    await getContainer().connections.connect(connectionId, identityOf(event), parsedRoom.data, protocolOf(query));
+    await container.connections.connect(connectionId, identity, parsedRoom.data, protocolOf(query));
     logger.info('connected', { room: parsedRoom.data });
     return { statusCode: 200 };
   } catch (error) {

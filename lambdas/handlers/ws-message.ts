@@ -31,6 +31,11 @@ export async function message(event: WsEvent): Promise<WsResult> {
     }
     const frame = codec.decode(raw);
     if (frame.kind === 'control') {
+      if (frame.connect) {
+        // Socket.IO CONNECT: `40{"sid"}` then `connected`, in order through the gateway.
+        await getContainer().connections.acceptConnect(connectionId, codec);
+        return { statusCode: 200 };
+      }
       return frame.replies.length > 0 ? { statusCode: 200, body: frame.replies.join('\n') } : { statusCode: 200 };
     }
     ackId = frame.ackId;
@@ -39,6 +44,7 @@ export async function message(event: WsEvent): Promise<WsResult> {
       connectionId,
       chat: container.chat,
       connections: container.connections,
+      rateLimiter: container.rateLimiter,
       sendToSelf: async (ev: ServerEvent) => {
         await container.gateway.post(connectionId, codec.encode(ev));
       },

@@ -4,12 +4,21 @@
  */
 import type { ServerEvent, WireProtocol } from '../domain/model.js';
 import { jsonCodec } from './json-codec.js';
+import { socketioCodec } from './socketio-codec.js';
 
 /** What a client frame asks for. */
 export type DecodedFrame =
   | { kind: 'action'; action: string; data: unknown; ackId?: number }
   /** Protocol housekeeping (e.g. a Socket.IO handshake packet): reply frames only, no action. */
-  | { kind: 'control'; replies: string[] };
+  | {
+      kind: 'control';
+      replies: string[];
+      /**
+       * The client asked to connect at the protocol level (Socket.IO's namespace CONNECT) with this
+       * auth payload: answer with `acceptConnect` frames, then `connected`, posted in order.
+       */
+      connect?: { auth?: Record<string, unknown> };
+    };
 
 export interface Codec {
   readonly protocol: WireProtocol;
@@ -20,9 +29,14 @@ export interface Codec {
   encodeReply(event: ServerEvent, ackId?: number): string;
   /** Frames sent right after a connection opens, before `connected`. */
   openingFrames(connectionId: string): string[];
+  /**
+   * Protocols with their own connect handshake (Socket.IO): the frames accepting it. When present,
+   * `connected` is sent after these frames instead of right after the opening frames.
+   */
+  acceptConnect?(connectionId: string): string[];
 }
 
-const codecs: Partial<Record<WireProtocol, Codec>> = { json: jsonCodec };
+const codecs: Partial<Record<WireProtocol, Codec>> = { json: jsonCodec, socketio: socketioCodec };
 
 export function registerCodec(codec: Codec): void {
   codecs[codec.protocol] = codec;

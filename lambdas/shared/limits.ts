@@ -60,7 +60,8 @@ export const MEDIA_MAX_BASE64_CHARS = Math.ceil(LIMITS.mediaMaxBytes / 3) * 4;
 export const TASK_QUEUE_SETTINGS = {
   batchSize: 10,
   maxBatchingWindowSeconds: 0,
-  visibilityTimeoutSeconds: 60,
+  /** AWS recommends at least six times the consumer's timeout (FUNCTIONS.tasks: 30 s). */
+  visibilityTimeoutSeconds: 180,
   maxReceiveCount: 5,
   dlqRetentionDays: 14,
 } as const;

@@ -10,7 +10,7 @@ export const FUNCTIONS = {
   wsConnect: { entry: 'ws-connect', memoryMb: 256, timeoutSeconds: 10 },
   wsDisconnect: { entry: 'ws-disconnect', memoryMb: 256, timeoutSeconds: 10 },
   wsMessage: { entry: 'ws-message', memoryMb: 256, timeoutSeconds: 10 },
-  tasks: { entry: 'tasks', memoryMb: 512, timeoutSeconds: 60 },
+  tasks: { entry: 'tasks', memoryMb: 512, timeoutSeconds: 30 },
   sse: { entry: 'sse', memoryMb: 256, timeoutSeconds: 900 },
 } as const;
 

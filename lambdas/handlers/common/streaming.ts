@@ -17,10 +17,12 @@ export interface StreamingRuntime {
 
 export function streamingRuntime(): StreamingRuntime {
   const runtime = (globalThis as unknown as { awslambda?: StreamingRuntime }).awslambda;
-  if (!runtime) throw new Error('awslambda streaming runtime is not available');
+  if (!hasStreamingRuntime() || !runtime) throw new Error('awslambda streaming runtime is not available');
   return runtime;
 }
 
+/** Other libraries may create an empty `awslambda` object: only a real streaming API counts. */
 export function hasStreamingRuntime(): boolean {
-  return (globalThis as unknown as { awslambda?: unknown }).awslambda !== undefined;
+  const runtime = (globalThis as unknown as { awslambda?: Partial<StreamingRuntime> }).awslambda;
+  return typeof runtime?.streamifyResponse === 'function' && typeof runtime.HttpResponseStream?.from === 'function';
 }
