@@ -28,6 +28,8 @@ export interface FanoutStats {
   delivered: number;
   gone: number;
   failed: number;
+  /** Connections that answered a permanent error (not 410, not retryable): skipped, not retried. */
+  dropped: number;
   continued: boolean;
   skipped: boolean;
 }
@@ -49,7 +51,7 @@ export class FanoutService {
   }
 
   async run(task: FanoutTask, options: FanoutRunOptions = {}): Promise<FanoutStats> {
-    const stats: FanoutStats = { key: task.key, delivered: 0, gone: 0, failed: 0, continued: false, skipped: false };
+    const stats: FanoutStats = { key: task.key, delivered: 0, gone: 0, failed: 0, dropped: 0, continued: false, skipped: false };
     if (options.redelivered && (await this.deps.ledger.isDone(task.key))) {
       stats.skipped = true;
       this.deps.onStats?.(stats);
@@ -64,6 +66,7 @@ export class FanoutService {
         const outcome = await this.post(member, frameFor(member.protocol), options.deadline);
         if (outcome === 'ok') stats.delivered++;
         else if (outcome === 'gone') stats.gone++;
+        else if (outcome === 'dropped') stats.dropped++;
         else failed.push(member);
       });
     };
@@ -126,8 +129,12 @@ export class FanoutService {
     await this.deps.tasks.send(next);
   }
 
-  /** Posts one frame: 'ok', 'gone' (and the record is removed), or 'failed' after retries. */
-  private async post(member: Member, frame: string, deadline?: number): Promise<'ok' | 'gone' | 'failed'> {
+  /**
+   * Posts one frame: 'ok', 'gone' (and the record is removed), 'failed' after retries, or 'dropped'
+   * on a permanent error of that one connection (e.g. 400 for a malformed id): throwing would fail
+   * the whole task, and SQS would redeliver it to every connection that already got it.
+   */
+  private async post(member: Member, frame: string, deadline?: number): Promise<'ok' | 'gone' | 'failed' | 'dropped'> {
     try {
       const outcome = await withRetry(() => this.deps.gateway.post(member.connectionId, frame), {
         retries: LIMITS.postRetries,
@@ -143,7 +150,7 @@ export class FanoutService {
       return 'ok';
     } catch (error) {
       if (error instanceof TransientDeliveryError) return 'failed';
-      throw error;
+      return 'dropped';
     }
   }
 }

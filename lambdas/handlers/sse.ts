@@ -111,6 +111,10 @@ export async function streamEvents(
   // Everything after `floor` is new to this client; `sent` keeps ids within the look-back window.
   const floor = resumeAfter ?? ulidFloor(Date.now());
   const sent = new Map<string, number>();
+  // Where the next read starts while a backlog comes a full page at a time (a long resume, or a
+  // burst): right after the last item read. Without it the next read would start at the look-back
+  // window and skip every item in between.
+  let cursor: string | undefined = resumeAfter;
   let lastHeartbeat = Date.now();
   out.write(sseRetry(LIMITS.sseRetryHintMs) + sseComment(`stream ${room}`));
 
@@ -119,20 +123,22 @@ export async function streamEvents(
       const now = Date.now();
       const lookback = ulidFloor(now - LOOKBACK_MS);
       const after = floor > lookback ? floor : lookback;
-      const since = resumeAfter && sent.size === 0 ? resumeAfter : after;
-      const items = await chat.since(streams, since < after ? since : after, LIMITS.sseResumeMaxItems);
+      const items = await chat.since(streams, cursor ?? after, LIMITS.sseResumeMaxItems);
+      const fullPage = items.length >= LIMITS.sseResumeMaxItems;
       for (const item of items) {
         const id = idOf(item);
         if (id <= floor || sent.has(id)) continue;
         out.write(formatSse(item));
         sent.set(id, now);
       }
+      if (fullPage) cursor = idOf(items[items.length - 1]!);
+      else if (sent.size > 0) cursor = undefined;
       for (const [id, at] of sent) if (at < now - 2 * LOOKBACK_MS && sent.size > 1) sent.delete(id);
       if (Date.now() - lastHeartbeat >= heartbeatMs) {
         out.write(sseComment('heartbeat'));
         lastHeartbeat = Date.now();
       }
-      await sleepOrClose(pollMs, closedPromise);
+      if (!fullPage) await sleepOrClose(pollMs, closedPromise);
     }
   } catch (error) {
     logger.error('sse stream failed', { error: error as Error });

@@ -14,9 +14,12 @@ import { type Codec, codecFor } from '../protocol/codec.js';
 import { logger } from './common/observability.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';
 
-/** A JSON client frame starts with `{`; anything else is a Socket.IO / Engine.IO packet. */
+/**
+ * An Engine.IO packet starts with its type (`0`-`6`, or `b` for base64 binary): Socket.IO. Anything
+ * else is a JSON envelope, or garbage that gets its `error` as a JSON envelope (the default protocol).
+ */
 export function codecForFrame(body: string): Codec {
-  return codecFor(body.trimStart().startsWith('{') ? 'json' : 'socketio');
+  return codecFor(/^[0-6b]/.test(body) ? 'socketio' : 'json');
 }
 
 export async function message(event: WsEvent): Promise<WsResult> {

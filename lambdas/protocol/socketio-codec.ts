@@ -16,9 +16,15 @@
  * | `42["event",data]`            | EVENT; `42<id>["event",data]` asks for an acknowledgement     |
  * | `43<id>[data]`                | ACK of event `<id>`                                           |
  * | `44{"message":..}`            | CONNECT_ERROR                                                 |
- * | `45..` / `46..` and `b..`     | binary EVENT / ACK and base64 binary packets: not supported   |
+ * | `45..` / `46..`               | binary EVENT / ACK: answered with an error                    |
+ * | `b<base64>`                   | attachment of a binary packet (`forceBase64`): dropped        |
  *
  * Only the default namespace `/` exists; a CONNECT to another one gets a CONNECT_ERROR.
+ *
+ * Binary attachments: API Gateway closes the connection with 1003 on a binary WebSocket frame, so a
+ * plain binary emit loses its connection (the client reconnects). With the client option
+ * `forceBase64: true` the attachment travels as a `b<base64>` text frame instead and the client gets
+ * the `unsupported_packet` error on its header, with the connection kept.
  */
 import { ChatError } from '../domain/errors.js';
 import type { ServerEvent } from '../domain/model.js';
@@ -176,7 +182,9 @@ export const socketioCodec: Codec = {
       case ENGINE.open:
         throw unsupported('Engine.IO open packets are only sent by servers');
       case 'b':
-        throw unsupported(BINARY_MESSAGE);
+        // A binary attachment sent as base64 text (`forceBase64: true`): its header packet (`45..`)
+        // was already answered with the error, so the attachment itself is dropped quietly.
+        return { kind: 'control', replies: [] };
       default:
         throw unsupported(`Frame is neither a JSON envelope nor a Socket.IO packet; ${HELP}`);
     }
@@ -187,7 +195,7 @@ export const socketioCodec: Codec = {
   },
 
   encodeReply(event: ServerEvent, ackId?: number): string {
-    if (ackId === undefined) return this.encode(event);
+    if (ackId === undefined) return socketioCodec.encode(event);
     const result = event.event === 'error' ? { error: event.data } : event.data;
     return encodeSocketPacket({ type: PACKET.ack, nsp: '/', id: ackId, data: [result ?? null] });
   },

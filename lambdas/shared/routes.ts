@@ -12,6 +12,8 @@ export const FUNCTIONS = {
   wsMessage: { entry: 'ws-message', memoryMb: 256, timeoutSeconds: 10 },
   tasks: { entry: 'tasks', memoryMb: 512, timeoutSeconds: 30 },
   sse: { entry: 'sse', memoryMb: 256, timeoutSeconds: 900 },
+  /** Lambda authorizer of both APIs (WebSocket `$connect` and the REST routes with auth 'user'). */
+  authorizer: { entry: 'authorizer', memoryMb: 256, timeoutSeconds: 5 },
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -24,6 +26,12 @@ export interface HttpRoute {
   /** Name of the operation inside the HTTP handler. */
   operation: HttpOperation;
   description: string;
+  /**
+   * 'user': API Gateway runs the Lambda authorizer (`Authorization: Bearer <token>`) before the
+   * handler. 'none': public at the gateway; only the health check and the redirect to the SSE
+   * stream, whose handler verifies the token itself (EventSource cannot send headers).
+   */
+  auth: 'none' | 'user';
 }
 
 export type HttpOperation =
@@ -35,26 +43,41 @@ export type HttpOperation =
   | 'eventsRedirect';
 
 export const HTTP_ROUTES: readonly HttpRoute[] = [
-  { method: 'GET', path: '/api/health', operation: 'health', description: 'Service health' },
-  { method: 'POST', path: '/api/message', operation: 'sendMessage', description: 'Send a message to a room' },
+  { method: 'GET', path: '/api/health', operation: 'health', description: 'Service health', auth: 'none' },
+  {
+    method: 'POST',
+    path: '/api/message',
+    operation: 'sendMessage',
+    description: 'Send a message to a room',
+    auth: 'user',
+  },
   {
     method: 'POST',
     path: '/api/messages/broadcast',
     operation: 'broadcast',
     description: 'Broadcast a system message to every connection',
+    auth: 'user',
   },
   {
     method: 'POST',
     path: '/api/events/publish',
     operation: 'publishEvent',
     description: 'Publish an event to SSE clients and WebSocket clients',
+    auth: 'user',
   },
-  { method: 'GET', path: '/api/messages', operation: 'history', description: 'Page back through a room history' },
+  {
+    method: 'GET',
+    path: '/api/messages',
+    operation: 'history',
+    description: 'Page back through a room history',
+    auth: 'user',
+  },
   {
     method: 'GET',
     path: '/api/events',
     operation: 'eventsRedirect',
     description: 'Redirects (307) to the SSE stream on the streaming Function URL',
+    auth: 'none',
   },
 ];
 
