@@ -7,6 +7,7 @@ import { App, type AppProps, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LIMITS } from '../lambdas/shared/limits.js';
+import { AUTH_CONTEXT } from './auth.js';
 import { ChatStack, type ChatStackProps } from './chat-stack.js';
 import { DEFAULT_THROTTLE } from './constructs/throttle.js';
 
@@ -37,7 +38,9 @@ function num(app: App, key: string, fallback: number): number {
   return n;
 }
 
-function bool(app: App, key: string, fallback: boolean): boolean {
+function bool(app: App, key: string, fallback: boolean): boolean;
+function bool(app: App, key: string, fallback?: boolean): boolean | undefined;
+function bool(app: App, key: string, fallback?: boolean): boolean | undefined {
   const value = raw(app, key);
   if (value === undefined || value === null) return fallback;
   if (typeof value === 'boolean') return value;
@@ -72,7 +75,18 @@ export function propsFromContext(app: App): ChatStackProps {
     stage,
     stackName: str(app, 'stackName', `chat-${stage}`),
     description: `Serverless chat backend (${stage})`,
+    // Stages prod/production are production regardless (ChatStack).
+    production: bool(app, 'production'),
     corsOrigins: list(app, 'corsOrigins', DEFAULTS.corsOrigins),
+    // Checked by the stack (lib/auth.ts): exactly one key source. cdk.json sets
+    // authSecretParameterName; `-c authSecretParameterName=` (empty) clears it.
+    auth: {
+      jwksUrl: str(app, AUTH_CONTEXT.jwksUrl),
+      issuer: str(app, AUTH_CONTEXT.issuer),
+      audience: str(app, AUTH_CONTEXT.audience),
+      secretParameterName: str(app, AUTH_CONTEXT.secretParameterName),
+      secretKmsKeyArn: str(app, AUTH_CONTEXT.secretKmsKeyArn),
+    },
     messageRetentionDays: num(app, 'messageRetentionDays', DEFAULTS.messageRetentionDays),
     logRetentionDays: retentionDays(num(app, 'logRetentionDays', DEFAULTS.logRetentionDays)),
     dataRemovalPolicy: bool(app, 'destroyData', false) ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

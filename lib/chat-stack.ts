@@ -1,19 +1,23 @@
 /**
- * The chat backend in one stack: tables, task queues, the six functions, the HTTP API, the
- * WebSocket API, the streaming SSE Function URL, and alarms.
+ * The chat backend in one stack: tables, task queues, the functions (FUNCTIONS), the HTTP API and
+ * the WebSocket API behind one Lambda authorizer, the streaming SSE Function URL, and alarms.
  *
  * Every table, queue, route, function and limit comes from lambdas/shared; this file only wires
- * them together and states who may do what (ACCESS below).
+ * them together. Who may do what is in lib/access.ts (ACCESS).
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config.js';
 import { TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
+import { ACCESS } from './access.js';
+import { type AuthConfig, authEnvironment, type ResolvedAuth, resolveAuth } from './auth.js';
 import { ChatFunction } from './constructs/chat-function.js';
 import { Data, type TableAccess, type TableId } from './constructs/data.js';
 import { ChatHttpApi } from './constructs/http-api.js';
@@ -23,11 +27,23 @@ import { SseEndpoint } from './constructs/sse.js';
 import { DEFAULT_THROTTLE, type ThrottleProps } from './constructs/throttle.js';
 import { ChatWebSocketApi } from './constructs/websocket-api.js';
 
+export { ACCESS, type FunctionAccess } from './access.js';
+
 export interface ChatStackProps extends StackProps {
   /** Deployment stage, e.g. `dev`; also the WebSocket stage name. */
   stage: string;
-  /** Allowed browser origins of the HTTP API and the SSE Function URL. */
+  /**
+   * A production stage: CORS origins must be explicit (no `*`). Stages named `prod` or
+   * `production` are production whatever this says.
+   */
+  production?: boolean;
+  /**
+   * Allowed browser origins (`scheme://host[:port]`): CORS of the HTTP API and the SSE Function
+   * URL, and the Origin allow-list of the WebSocket `$connect` handler (CORS_ORIGINS).
+   */
   corsOrigins: string[];
+  /** Token verification: exactly one key source (lib/auth.ts). */
+  auth: AuthConfig;
   /** Days messages and events are kept (DynamoDB TTL, set by the handlers). */
   messageRetentionDays: number;
   /** Retention of function and access log groups. */
@@ -42,23 +58,33 @@ export interface ChatStackProps extends StackProps {
   manageApiGatewayAccountRole?: boolean;
 }
 
-interface FunctionAccess {
-  tables: Partial<Record<TableId, TableAccess>>;
-  /** May send to the task queue. */
-  sendTasks?: boolean;
-  /** May post to, get and delete WebSocket connections (@connections). */
-  manageConnections?: boolean;
+/** Stages that are always production. */
+export const PRODUCTION_STAGES = ['prod', 'production'];
+
+export function isProduction(props: Pick<ChatStackProps, 'stage' | 'production'>): boolean {
+  return props.production === true || PRODUCTION_STAGES.includes(props.stage.toLowerCase());
 }
 
-/** Least-privilege grants of each function. */
-export const ACCESS: Record<FunctionName, FunctionAccess> = {
-  http: { tables: { Messages: 'readWrite', Connections: 'read' }, sendTasks: true },
-  wsConnect: { tables: { Connections: 'write' }, sendTasks: true },
-  wsDisconnect: { tables: { Connections: 'write' } },
-  wsMessage: { tables: { Connections: 'readWrite', Messages: 'readWrite' }, sendTasks: true, manageConnections: true },
-  tasks: { tables: { Connections: 'readWrite', Messages: 'readWrite' }, sendTasks: true, manageConnections: true },
-  sse: { tables: { Messages: 'read' } },
-};
+/**
+ * CORS origins are compared with the browser's `Origin` header as they are, so each must be
+ * exactly `scheme://host[:port]` (no path, no trailing slash), or `*` outside production.
+ */
+export function checkCorsOrigins(origins: readonly string[], production: boolean, stage: string): void {
+  for (const origin of origins) {
+    if (Token.isUnresolved(origin)) continue;
+    if (origin === '*') {
+      if (production) {
+        throw new Error(
+          `CORS: '*' is not allowed in the production stage '${stage}': list the allowed origins in the 'corsOrigins' context (they also guard WebSocket $connect against cross-site hijacking)`,
+        );
+      }
+      continue;
+    }
+    if (!/^https?:\/\/[^/\s*]+$/.test(origin)) {
+      throw new Error(`CORS: origin '${origin}' must be scheme://host[:port] with no path or trailing slash`);
+    }
+  }
+}
 
 function upperFirst(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -75,11 +101,32 @@ export class ChatStack extends Stack {
   readonly webSocketApi: ChatWebSocketApi;
   readonly sse: SseEndpoint;
   readonly monitoring: Monitoring;
+  readonly auth: ResolvedAuth;
+  /** The SSM SecureString holding the HS256 secret (secret key source only). */
+  readonly authSecret?: ssm.IStringParameter;
 
   constructor(scope: Construct, id: string, props: ChatStackProps) {
     super(scope, id, props);
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
     const throttle = props.throttle ?? DEFAULT_THROTTLE;
+    const production = isProduction(props);
+    checkCorsOrigins(props.corsOrigins, production, props.stage);
+    if (production && props.corsOrigins.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'chat:NoCorsOrigins',
+        'No corsOrigins in a production stage: browsers cannot call the APIs cross-origin, and the WebSocket $connect Origin check is off.',
+      );
+    }
+    this.auth = resolveAuth(props.auth);
+    const authEnv = authEnvironment(this.auth);
+    if (this.auth.source === 'secret') {
+      this.authSecret = ssm.StringParameter.fromSecureStringParameterAttributes(this, 'AuthSecret', {
+        parameterName: this.auth.secretParameterName,
+        encryptionKey: this.auth.secretKmsKeyArn
+          ? kms.Key.fromKeyArn(this, 'AuthSecretKey', this.auth.secretKmsKeyArn)
+          : undefined,
+      });
+    }
 
     this.data = new Data(this, 'Data', { removalPolicy });
     this.queues = new Queues(this, 'Queues');
@@ -97,7 +144,8 @@ export class ChatStack extends Stack {
     for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
       functions[name] = new ChatFunction(this, `${upperFirst(name)}Fn`, {
         name,
-        environment: { ...commonEnv },
+        // Functions that read identities run with auth on; the others never see one.
+        environment: { ...commonEnv, ...(ACCESS[name].auth ? authEnv : {}) },
         logRetention: props.logRetentionDays,
         logRemovalPolicy: removalPolicy,
       });
@@ -109,6 +157,7 @@ export class ChatStack extends Stack {
 
     this.webSocketApi = new ChatWebSocketApi(this, 'WebSocketApi', {
       functions: fns,
+      authorizerHandler: fnOf('authorizer'),
       stageName: props.stage,
       throttle,
       logRetention: props.logRetentionDays,
@@ -118,6 +167,7 @@ export class ChatStack extends Stack {
 
     this.httpApi = new ChatHttpApi(this, 'HttpApi', {
       handler: fnOf('http'),
+      authorizerHandler: fnOf('authorizer'),
       corsOrigins: props.corsOrigins,
       throttle,
       logRetention: props.logRetentionDays,
@@ -157,6 +207,9 @@ export class ChatStack extends Stack {
         this.webSocketApi.grantManageConnections(fn);
         fn.addEnvironment(ENV.wsManagementEndpoint, this.webSocketApi.managementEndpoint);
       }
+      // Token verifiers read the HS256 secret: GetParameter on that one parameter (the default
+      // aws/ssm key needs no KMS grant; a customer-managed key gets kms:Decrypt).
+      if (access.auth === 'verify' && this.authSecret) this.authSecret.grantRead(fn);
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -173,6 +226,5 @@ export class ChatStack extends Stack {
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpApiUrl, description: 'Base URL of the REST API' });
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketUrl, description: 'wss:// URL of the WebSocket API' });
     new CfnOutput(this, 'SseUrl', { value: this.sseUrl, description: 'SSE stream (GET, EventSource)' });
-
   }
 }

@@ -1,34 +1,23 @@
 /**
  * Shared defaults for every Lambda function of the service: Node.js 22 on arm64, an ESM bundle
- * (minified, tree-shaken, no source map), an explicit log group with retention, and an execution
- * role that may write to that log group only (no AWSLambdaBasicExecutionRole managed policy).
+ * (lib/bundling.ts: minified, tree-shaken, no source map, shims for what Lambda does not need), an
+ * explicit log group with retention, and an execution role that may write to that log group only
+ * (no AWSLambdaBasicExecutionRole managed policy).
  *
  * Entry, memory and timeout come from FUNCTIONS in lambdas/shared/routes.ts.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTIONS, type FunctionName } from '../../lambdas/shared/routes.js';
+import { bundlingOptionsFor, handlerEntry, PROJECT_ROOT } from '../bundling.js';
 
-/** Repository root (holds package-lock.json and lambdas/). */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Absolute path of the handler module of a function. */
-export function handlerEntry(name: FunctionName): string {
-  return fileURLToPath(new URL(`../../lambdas/handlers/${FUNCTIONS[name].entry}.ts`, import.meta.url));
-}
-
-/**
- * ESM bundles have no `require`; some CommonJS dependencies call it for Node built-ins, so the
- * banner defines one from `import.meta.url`.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __chatCreateRequire } from 'node:module';const require = __chatCreateRequire(import.meta.url);";
+export { handlerEntry, PROJECT_ROOT };
 
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
 export const LAMBDA_ARCHITECTURE = lambda.Architecture.ARM_64;
@@ -80,20 +69,9 @@ export class ChatFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       projectRoot: PROJECT_ROOT,
-      depsLockFilePath: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       environment: props.environment,
-      bundling: {
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: false,
-        target: 'node22',
-        // Bundle the pinned AWS SDK v3 (package.json) instead of the runtime's copy, so the code
-        // that runs on Lambda is the code the tests ran against.
-        bundleAwsSDK: true,
-        esbuildArgs: { '--tree-shaking': 'true' },
-      },
+      bundling: bundlingOptionsFor(props.name),
     });
     // The role must exist with its log permissions before the function is created.
     this.fn.node.addDependency(this.role);

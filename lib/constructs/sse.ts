@@ -19,8 +19,9 @@ export class SseEndpoint extends Construct {
     super(scope, id);
     this.functionUrl = new lambda.FunctionUrl(this, 'Url', {
       function: props.handler,
-      // Public for now: the handler authenticates the stream itself (planned), as EventSource
-      // cannot sign requests with SigV4.
+      // No IAM auth: EventSource cannot sign requests with SigV4. The handler verifies the token
+      // (query string `token` or `Authorization: Bearer`) before it streams a byte; the stack
+      // gives it AUTH_MODE=jwt and the key source (lib/access.ts: auth 'verify').
       authType: lambda.FunctionUrlAuthType.NONE,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
       cors:

@@ -1,10 +1,12 @@
 /**
  * The WebSocket API: route selection on `$request.body.action`, one route per key of WS_ROUTES
- * (lambdas/shared/routes.ts), a stage with default route throttling and JSON access logs.
+ * (lambdas/shared/routes.ts), a Lambda authorizer on `$connect` (token in the `token` query
+ * string parameter), a stage with default route throttling and JSON access logs.
  */
 import { type CfnElement, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +17,15 @@ import type { ThrottleProps } from './throttle.js';
 
 /** Route keys whose Lambda result is sent back to the client as the route response. */
 const NO_RESPONSE_ROUTES = new Set(['$connect', '$disconnect']);
+
+/** The only route of a WebSocket API that can have an authorizer. */
+const CONNECT_ROUTE = '$connect';
+
+/**
+ * Browsers cannot set headers on the WebSocket handshake, so the token travels in the query
+ * string; a handshake without it is refused with 401 before the authorizer runs.
+ */
+export const WS_IDENTITY_SOURCE = ['route.request.querystring.token'];
 
 /** WebSocket access log line (JSON); `$context` variables of WebSocket APIs. */
 const WS_ACCESS_LOG_FORMAT = JSON.stringify({
@@ -35,6 +46,8 @@ const WS_ACCESS_LOG_FORMAT = JSON.stringify({
 
 export interface WebSocketApiProps {
   functions: Record<FunctionName, lambda.IFunction>;
+  /** REQUEST authorizer of `$connect`. */
+  authorizerHandler: lambda.IFunction;
   stageName: string;
   throttle: ThrottleProps;
   logRetention: logs.RetentionDays;
@@ -51,6 +64,7 @@ export class ChatWebSocketApi extends Construct {
   readonly api: apigwv2.WebSocketApi;
   readonly stage: apigwv2.WebSocketStage;
   readonly accessLogs: logs.LogGroup;
+  readonly authorizer: WebSocketLambdaAuthorizer;
 
   constructor(scope: Construct, id: string, props: WebSocketApiProps) {
     super(scope, id);
@@ -60,6 +74,10 @@ export class ChatWebSocketApi extends Construct {
       routeSelectionExpression: WS_ROUTE_SELECTION_EXPRESSION,
     });
 
+    this.authorizer = new WebSocketLambdaAuthorizer('ConnectAuthorizer', props.authorizerHandler, {
+      identitySource: WS_IDENTITY_SOURCE,
+    });
+
     const integrations = new Map<FunctionName, WebSocketLambdaIntegration>();
     for (const route of WS_ROUTES) {
       let integration = integrations.get(route.fn);
@@ -67,11 +85,19 @@ export class ChatWebSocketApi extends Construct {
         integration = new WebSocketLambdaIntegration(`${route.fn}Integration`, props.functions[route.fn]);
         integrations.set(route.fn, integration);
       }
-      this.api.addRoute(route.routeKey, {
+      const isConnect = route.routeKey === CONNECT_ROUTE;
+      const created = this.api.addRoute(route.routeKey, {
         integration,
+        authorizer: isConnect ? this.authorizer : undefined,
         // Handlers of $default and the action routes return the reply frame as the route response.
         returnResponse: !NO_RESPONSE_ROUTES.has(route.routeKey),
       });
+      if (!isConnect) {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `WebSocket APIs accept an authorizer on $connect only. '${route.routeKey}' runs on a connection that the $connect Lambda authorizer already authenticated (token verified, identity stored with the connection), and API Gateway routes no frame to it from an unauthenticated client.`,
+        });
+      }
     }
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -108,12 +134,6 @@ export class ChatWebSocketApi extends Construct {
           'API Gateway account-level CloudWatch role: AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for exactly this role, and the log groups it writes to are created by API Gateway at run time, so they cannot be listed in a custom policy.',
       });
     }
-
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'The chat contract (seed README) has no authentication yet; a $connect authorizer (token in the query string, the only option for browsers) is planned. Only $connect can carry an authorizer on WebSocket APIs, so the other routes never will.',
-    });
   }
 
   /** https endpoint of the @connections management API of the stage. */

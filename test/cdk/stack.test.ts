@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTH_ENV } from '../../lambdas/auth/authenticator.js';
 import { ENV } from '../../lambdas/shared/config.js';
 import { TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
 import { QUEUES, TABLES } from '../../lambdas/shared/resources.js';
@@ -26,9 +27,11 @@ import {
 import { createChatApp, propsFromContext } from '../../lib/app.js';
 import { ACCESS, type ChatStack } from '../../lib/chat-stack.js';
 import { Data } from '../../lib/constructs/data.js';
+import { AUTHORIZER_CACHE_TTL } from '../../lib/constructs/http-api.js';
 
 const STAGE = 'qa';
 const CORS = ['https://chat.example.com', 'http://localhost:3000'];
+const SECRET_PARAMETER = '/chat/qa/jwt-secret';
 const LOG_RETENTION = 14;
 const MESSAGE_RETENTION = 7;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
@@ -90,6 +93,7 @@ beforeAll(() => {
       logRetentionDays: LOG_RETENTION,
       messageRetentionDays: MESSAGE_RETENTION,
       alarmEmail: 'ops@example.com',
+      authSecretParameterName: SECRET_PARAMETER,
     },
   }));
   try {
@@ -404,7 +408,10 @@ describe('IAM least privilege', () => {
       .flatMap((s) => asArray<string>(s.Action))
       .filter((a) => !a.startsWith('logs:'));
     expect(actions.filter((a) => /Put|Update|Delete|Write|Send|ManageConnections/.test(a))).toEqual([]);
-    expect(actions.every((a) => a.startsWith('dynamodb:'))).toBe(true);
+    // Reads its table, and the HS256 secret parameter to verify tokens.
+    expect(actions.every((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:Get') || a.startsWith('ssm:Describe'))).toBe(
+      true,
+    );
   });
 
   it('ManageConnections is scoped to the WebSocket API stage', () => {
@@ -505,5 +512,233 @@ describe('context', () => {
 
   it('rejects a log retention CloudWatch does not offer', () => {
     expect(() => propsFromContext(new App({ context: { logRetentionDays: 31 } }))).toThrow(/logRetentionDays/);
+  });
+});
+
+/** Environment variables of a function in a template's resources. */
+function envOf(res: Record<string, Json>, id: string): Json {
+  return res[id]!.Properties.Environment?.Variables ?? {};
+}
+
+/** Functions whose ACCESS entry says they read (or verify) identities. */
+const IDENTITY_FUNCTIONS = FUNCTION_NAMES.filter((n) => ACCESS[n].auth !== undefined);
+const VERIFIERS = FUNCTION_NAMES.filter((n) => ACCESS[n].auth === 'verify');
+const PUBLIC_HTTP_ROUTES = ['GET /api/health', 'GET /api/events'];
+
+function routesOf(api: IConstruct): [string, Json][] {
+  const apiId = logicalId(api);
+  return ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.ApiId.Ref === apiId);
+}
+
+describe('authentication', () => {
+  it('the route table marks exactly the health check and the SSE redirect public', () => {
+    expect(HTTP_ROUTES.filter((r) => r.auth === 'none').map((r) => `${r.method} ${r.path}`)).toEqual(PUBLIC_HTTP_ROUTES);
+    expect(IDENTITY_FUNCTIONS.sort()).toEqual(['authorizer', 'http', 'sse', 'wsConnect', 'wsMessage']);
+  });
+
+  it('$connect has the Lambda REQUEST authorizer reading the token from the query string', () => {
+    const [, connect] = routesOf(stack.webSocketApi.api).find(([, r]) => r.Properties.RouteKey === '$connect')!;
+    expect(connect.Properties.AuthorizationType).toBe('CUSTOM');
+    const authorizer = resources[connect.Properties.AuthorizerId.Ref]!;
+    expect(authorizer.Type).toBe('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizer.Properties).toMatchObject({
+      ApiId: { Ref: logicalId(stack.webSocketApi.api) },
+      AuthorizerType: 'REQUEST',
+      IdentitySource: ['route.request.querystring.token'],
+    });
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(`"${fnId('authorizer')}"`);
+  });
+
+  it('the other WebSocket routes have no authorizer (WebSocket APIs authorize $connect only)', () => {
+    for (const [, route] of routesOf(stack.webSocketApi.api).filter(([, r]) => r.Properties.RouteKey !== '$connect')) {
+      expect(route.Properties.AuthorizationType ?? 'NONE', route.Properties.RouteKey).toBe('NONE');
+      expect(route.Properties.AuthorizerId, route.Properties.RouteKey).toBeUndefined();
+    }
+  });
+
+  it('every HTTP route except the two public ones has the Lambda authorizer (simple responses, bearer header, cached)', () => {
+    const routes = routesOf(stack.httpApi.api);
+    expect(routes).toHaveLength(HTTP_ROUTES.length);
+    const authorizerIds = new Set<string>();
+    for (const [, route] of routes) {
+      const key = route.Properties.RouteKey as string;
+      if (PUBLIC_HTTP_ROUTES.includes(key)) {
+        expect(route.Properties.AuthorizationType, key).toBe('NONE');
+        expect(route.Properties.AuthorizerId, key).toBeUndefined();
+        continue;
+      }
+      expect(route.Properties.AuthorizationType, key).toBe('CUSTOM');
+      authorizerIds.add(route.Properties.AuthorizerId.Ref);
+    }
+    expect(authorizerIds.size).toBe(1);
+    const authorizer = resources[[...authorizerIds][0]!]!;
+    expect(authorizer.Properties).toMatchObject({
+      ApiId: { Ref: logicalId(stack.httpApi.api) },
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_TTL.toSeconds(),
+    });
+    expect(AUTHORIZER_CACHE_TTL.toSeconds()).toBe(300);
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(`"${fnId('authorizer')}"`);
+  });
+
+  it('API Gateway may invoke the authorizer through these two authorizers only', () => {
+    const permissions = ofType('AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties)
+      .filter((p) => JSON.stringify(p.FunctionName).includes(`"${fnId('authorizer')}"`));
+    expect(permissions).toHaveLength(2);
+    for (const p of permissions) {
+      expect(p.Principal).toBe('apigateway.amazonaws.com');
+      expect(JSON.stringify(p.SourceArn)).toContain('/authorizers/');
+    }
+  });
+
+  it('a Function URL is AuthType NONE only on a function that verifies tokens itself (AUTH_MODE=jwt, key source)', () => {
+    const urls = ofType('AWS::Lambda::Url');
+    expect(urls.length).toBeGreaterThan(0);
+    for (const [, url] of urls) {
+      if (url.Properties.AuthType !== 'NONE') continue;
+      const targetId = url.Properties.TargetFunctionArn['Fn::GetAtt'][0];
+      const env = envOf(resources, targetId);
+      expect(env[AUTH_ENV.mode], targetId).toBe('jwt');
+      expect(env[AUTH_ENV.secretParameter] ?? env[AUTH_ENV.jwksUrl], targetId).toBeDefined();
+    }
+    expect(envOf(resources, fnId('sse'))[AUTH_ENV.mode]).toBe('jwt');
+  });
+
+  it.each(FUNCTION_NAMES)('%s: AUTH_* environment follows ACCESS', (name) => {
+    const env = envOf(resources, fnId(name));
+    if (ACCESS[name].auth) {
+      expect(env[AUTH_ENV.mode]).toBe('jwt');
+      expect(env[AUTH_ENV.secretParameter]).toBe(SECRET_PARAMETER);
+      expect(env[AUTH_ENV.jwksUrl]).toBeUndefined();
+    } else {
+      expect(Object.keys(env).filter((k) => k.startsWith('AUTH_'))).toEqual([]);
+    }
+  });
+
+  it('no function environment holds AUTH_SECRET (the literal secret is local-only)', () => {
+    for (const [id] of ofType('AWS::Lambda::Function')) {
+      expect(Object.keys(envOf(resources, id)), id).not.toContain(AUTH_ENV.secret);
+    }
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/"AUTH_SECRET"/);
+  });
+
+  it('the HS256 secret: only the token verifiers may read it, on exactly that parameter; no KMS grant for aws/ssm', () => {
+    const parameterArn = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:parameter${SECRET_PARAMETER}`],
+      ],
+    };
+    for (const name of FUNCTION_NAMES) {
+      const ssm = statementsOf(name).filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('ssm:')));
+      const kms = statementsOf(name).filter((st) => asArray<string>(st.Action).some((a) => a.startsWith('kms:')));
+      expect(kms, name).toEqual([]);
+      if (!VERIFIERS.includes(name)) {
+        expect(ssm, name).toEqual([]);
+        continue;
+      }
+      expect(ssm, name).toHaveLength(1);
+      expect(ssm[0]!.Resource, name).toEqual(parameterArn);
+      expect(asArray(ssm[0]!.Action), name).toContain('ssm:GetParameter');
+      expect(asArray<string>(ssm[0]!.Action).filter((a) => /Put|Delete|Label|Tag/.test(a)), name).toEqual([]);
+    }
+  });
+
+  it('the dev token route is local-only: no /api/dev/token in the route table or the template', () => {
+    expect(HTTP_ROUTES.some((r) => r.path.includes('/dev/'))).toBe(false);
+    const keys = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey as string);
+    expect(keys.filter((k) => k.includes('/api/dev/'))).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).not.toContain('/api/dev/token');
+  });
+});
+
+/** Builds the app from context (no bundling); throws where the stack rejects its props. */
+function appWith(context: Record<string, unknown>) {
+  return createChatApp({ context: { 'aws:cdk:bundling-stacks': [], authSecretParameterName: '/chat/t/jwt', ...context } });
+}
+
+describe('auth configuration', () => {
+  it('needs a key source, and names the context keys in the error', () => {
+    expect(() => appWith({ authSecretParameterName: '' })).toThrow(/no token key source.*authJwksUrl.*authSecretParameterName/s);
+  });
+
+  it('refuses two key sources', () => {
+    expect(() => appWith({ authJwksUrl: 'https://issuer.example.com/.well-known/jwks.json', authIssuer: 'https://issuer.example.com' })).toThrow(
+      /exactly one key source/,
+    );
+  });
+
+  it('needs an issuer with a JWKS URL, an https JWKS URL, and a parameter name (not an ARN)', () => {
+    const jwks = { authSecretParameterName: '', authJwksUrl: 'https://issuer.example.com/jwks.json' };
+    expect(() => appWith(jwks)).toThrow(/authIssuer' is required/);
+    expect(() => appWith({ ...jwks, authJwksUrl: 'http://issuer.example.com/jwks.json', authIssuer: 'x' })).toThrow(/https/);
+    expect(() => appWith({ authSecretParameterName: 'arn:aws:ssm:eu-west-1:123456789012:parameter/x' })).toThrow(/not its ARN/);
+  });
+
+  it('JWKS (Cognito/OIDC): issuer, audience and JWKS URL in the environment, no SSM access anywhere', () => {
+    const jwksUrl = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc/.well-known/jwks.json';
+    const issuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc';
+    const { stack: s } = appWith({ authSecretParameterName: '', authJwksUrl: jwksUrl, authIssuer: issuer, authAudience: 'client-1' });
+    const res = Template.fromStack(s).toJSON().Resources as Record<string, Json>;
+    for (const name of FUNCTION_NAMES) {
+      const env = envOf(res, logicalId(s.functions[name].fn));
+      if (!ACCESS[name].auth) continue;
+      expect(env).toMatchObject({
+        [AUTH_ENV.mode]: 'jwt',
+        [AUTH_ENV.jwksUrl]: jwksUrl,
+        [AUTH_ENV.issuer]: issuer,
+        [AUTH_ENV.audience]: 'client-1',
+      });
+      expect(env[AUTH_ENV.secretParameter]).toBeUndefined();
+    }
+    expect(JSON.stringify(res)).not.toContain('ssm:');
+  });
+
+  it('a customer-managed key of the secret parameter is granted kms:Decrypt to the verifiers only', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { stack: s } = appWith({ authSecretKmsKeyArn: keyArn });
+    const res = Template.fromStack(s).toJSON().Resources as Record<string, Json>;
+    for (const name of FUNCTION_NAMES) {
+      const roleId = logicalId(s.functions[name].role);
+      const statements = Object.values(res)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: Json) => x.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
+      const decrypt = statements.filter((st) => asArray<string>(st.Action).includes('kms:Decrypt'));
+      expect(decrypt.map((st) => st.Resource), name).toEqual(VERIFIERS.includes(name) ? [keyArn] : []);
+    }
+  });
+});
+
+describe('CORS', () => {
+  it('the same origins reach the HTTP API, the Function URL and CORS_ORIGINS ($connect Origin check)', () => {
+    const http = ofType('AWS::ApiGatewayV2::Api').find(([, a]) => a.Properties.ProtocolType === 'HTTP')![1];
+    const [, url] = ofType('AWS::Lambda::Url')[0]!;
+    expect(http.Properties.CorsConfiguration.AllowOrigins).toEqual(CORS);
+    expect(url.Properties.Cors.AllowOrigins).toEqual(CORS);
+    expect(envOf(resources, fnId('wsConnect'))[ENV.corsOrigins]).toBe(CORS.join(','));
+  });
+
+  it.each([
+    ['stage prod', { stage: 'prod' }],
+    ['stage production', { stage: 'production' }],
+    ['production: true', { stage: 'live', production: true }],
+    ['production: "true" (-c)', { stage: 'live', production: 'true' }],
+  ])('a production stage refuses a * origin (%s)', (_label, context) => {
+    expect(() => appWith({ ...context, corsOrigins: ['https://chat.example.com', '*'] })).toThrow(/'\*' is not allowed in the production stage/);
+  });
+
+  it('a non-production stage may use *; production: false cannot make a prod stage accept it', () => {
+    expect(() => appWith({ stage: 'dev', corsOrigins: ['*'] })).not.toThrow();
+    expect(() => appWith({ stage: 'prod', production: false, corsOrigins: ['*'] })).toThrow(/not allowed/);
+  });
+
+  it('origins must be scheme://host[:port] (they are compared with the Origin header as is)', () => {
+    expect(() => appWith({ corsOrigins: ['https://chat.example.com/'] })).toThrow(/no path or trailing slash/);
+    expect(() => appWith({ corsOrigins: ['chat.example.com'] })).toThrow(/scheme:\/\/host/);
+    expect(() => appWith({ corsOrigins: ['http://localhost:3000'] })).not.toThrow();
   });
 });

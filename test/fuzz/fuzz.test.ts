@@ -306,7 +306,7 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
           out.on('data', (c: Buffer) => chunks.push(c));
           await streamEvents(functionUrlEvent(method, target, { headers }), out, fakeContext({ timeoutMs: 30_000 }), { maxStreamMs: 0 });
           const raw = Buffer.concat(chunks).toString('utf8');
-          const status = seen.meta?.statusCode;
+          const status = (seen as { meta?: { statusCode: number } }).meta?.statusCode;
           expect(status, `${method} ${target} ${JSON.stringify(headers)}`).toBeDefined();
           assertClientError(status!, raw);
         }),

@@ -5,8 +5,9 @@
  * - `POST {stage}/@connections/{id}` (id URL-encoded by the SDK) records the body per connection
  *   and answers 200; a connection marked gone answers 410 with `x-amzn-ErrorType: GoneException`.
  * - `GET` answers the connection's metadata (or 410), `DELETE` closes it (204, then it is gone).
- * - Faults: `failNext(id, 429 | 500, n)` answers the next n requests for that id with
- *   LimitExceededException (429) or an internal error (500), then behaves normally again.
+ * - Faults: `failNext(id, status, n)` answers the next n requests for that id with
+ *   LimitExceededException (429), an internal error (500), GoneException (410, a connection not
+ *   postable yet), BadRequestException (400) or ForbiddenException (403), then behaves normally.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -29,7 +30,8 @@ export interface ServerFrame {
   data: unknown;
 }
 
-export type FaultStatus = 429 | 500;
+/** 410 models a connection that is not postable yet (before `$connect` returns); 400/403 are permanent errors. */
+export type FaultStatus = 400 | 403 | 410 | 429 | 500;
 
 interface Fault {
   status: FaultStatus;
@@ -37,6 +39,7 @@ interface Fault {
 }
 
 const ERROR_TYPES: Record<number, string> = {
+  400: 'BadRequestException',
   410: 'GoneException',
   429: 'LimitExceededException',
   500: 'InternalServerErrorException',
@@ -167,10 +170,11 @@ export class RecordingGateway {
       this.reply(res, 200);
     } else if (method === 'GET') {
       const at = this.connectedAt.get(connectionId) ?? new Date().toISOString();
+      // The wire names are camelCase (jsonName), as API Gateway answers.
       this.reply(res, 200, {
-        ConnectedAt: at,
-        LastActiveAt: new Date().toISOString(),
-        Identity: { SourceIp: '127.0.0.1', UserAgent: 'recording-gateway' },
+        connectedAt: at,
+        lastActiveAt: new Date().toISOString(),
+        identity: { sourceIp: '127.0.0.1', userAgent: 'recording-gateway' },
       });
     } else if (method === 'DELETE') {
       this.gone.add(connectionId);
