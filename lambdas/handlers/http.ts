@@ -15,7 +15,7 @@ import type { Identity } from '../domain/model.js';
 import { LIMITS } from '../shared/limits.js';
 import { HTTP_ROUTES, type HttpOperation } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
-import { logger } from './common/observability.js';
+import { countMetrics, logger } from './common/observability.js';
 
 function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = event.body ?? '';
@@ -71,6 +71,7 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
       { type: input.type, content: input.content, sender, format: input.format },
       { room: input.room ?? DEFAULT_ROOM },
     );
+    countMetrics({ MessagesSent: 1 });
     return json(201, { status: 'success', message });
   },
 

@@ -9,7 +9,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { getContainer } from '../adapters/container.js';
 import { type Task, taskSchema } from '../domain/tasks.js';
-import { logger } from './common/observability.js';
+import { countMetrics, logger } from './common/observability.js';
 
 /** Time kept in reserve before the function timeout: enough to enqueue a continuation. */
 const DEADLINE_MARGIN_MS = 5_000;
@@ -34,6 +34,7 @@ async function runTask(task: Task, record: SQSRecord, deadline: number): Promise
   }
   const stats = await container.fanout.run(task, { deadline, redelivered });
   logger.info('fanout', { ...stats });
+  countMetrics({ MessagesDelivered: stats.delivered, StaleConnectionsRemoved: stats.gone, DeliveryFailures: stats.failed });
 }
 
 export async function processBatch(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {

@@ -11,7 +11,7 @@ import type { ServerEvent } from '../domain/model.js';
 import { runAction } from '../domain/ws-actions.js';
 import { LIMITS } from '../shared/limits.js';
 import { type Codec, codecFor } from '../protocol/codec.js';
-import { logger } from './common/observability.js';
+import { countMetrics, logger } from './common/observability.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';
 
 /**
@@ -52,9 +52,11 @@ export async function message(event: WsEvent): Promise<WsResult> {
         await container.gateway.post(connectionId, codec.encode(ev));
       },
     });
+    if (reply.event === 'message_received') countMetrics({ MessagesSent: 1 });
     return { statusCode: 200, body: codec.encodeReply(reply, ackId) };
   } catch (error) {
     const { status, body } = toErrorBody(error);
+    if (body.code === 'rate_limited') countMetrics({ RateLimited: 1 });
     if (status >= 500) logger.error('action failed', { error: error as Error });
     else logger.info('action rejected', { code: body.code });
     return { statusCode: 200, body: codec.encodeReply({ event: 'error', data: body }, ackId) };
