@@ -68,6 +68,21 @@ export class DynamoConnectionStore implements ConnectionStore {
     await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: connectionId } }));
   }
 
+  async removeStale(connectionId: string, connectedBefore: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: connectionId },
+          ConditionExpression: 'connectedAt < :cutoff',
+          ExpressionAttributeValues: { ':cutoff': connectedBefore },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+
   async setRoom(connectionId: string, room: string | null): Promise<ConnectionRecord | undefined> {
     try {
       const out = await this.client.send(

@@ -144,7 +144,10 @@ export class FanoutService {
         deadline,
       });
       if (outcome === 'gone') {
-        await this.deps.connections.remove(member.connectionId).catch(() => undefined);
+        // A connection answers 410 until its $connect has returned: only records older than the
+        // grace period are stale, so a client connecting during this fan-out keeps its record.
+        const cutoff = new Date(Date.now() - LIMITS.staleGraceMs).toISOString();
+        await this.deps.connections.removeStale(member.connectionId, cutoff).catch(() => undefined);
         return 'gone';
       }
       return 'ok';

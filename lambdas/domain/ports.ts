@@ -36,6 +36,8 @@ export interface ConnectionStore {
   put(record: ConnectionRecord, ttlEpochSeconds: number): Promise<void>;
   get(connectionId: string): Promise<ConnectionRecord | undefined>;
   remove(connectionId: string): Promise<void>;
+  /** Removes a connection that answered 410, unless it connected after `connectedBefore` (ISO time). */
+  removeStale(connectionId: string, connectedBefore: string): Promise<void>;
   /** Moves a connection to a room (or out of every room with null); undefined if it does not exist. */
   setRoom(connectionId: string, room: string | null): Promise<ConnectionRecord | undefined>;
   listRoom(room: string, cursor: string | undefined, limit: number): Promise<MemberPage>;

@@ -11,6 +11,8 @@ export const ENV = {
   taskQueueUrl: TASK_QUEUE.envVar,
   /** https endpoint of the WebSocket API's @connections management API (stage included). */
   wsManagementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
+  /** wss:// URL of the WebSocket API stage: the SSE function subscribes through it (relay). */
+  wsUrl: 'WS_URL',
   /** Public URL of the SSE stream (Function URL + /api/events), for the REST redirect. */
   sseUrl: 'SSE_URL',
   stage: 'STAGE',
@@ -25,6 +27,7 @@ export interface AppConfig {
   messagesTable: string;
   taskQueueUrl: string;
   wsManagementEndpoint: string;
+  wsUrl: string;
   sseUrl: string;
   stage: string;
   corsOrigins: string[];
@@ -50,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     messagesTable: get(ENV.messagesTable, MESSAGES_TABLE.id),
     taskQueueUrl: get(ENV.taskQueueUrl),
     wsManagementEndpoint: get(ENV.wsManagementEndpoint),
+    wsUrl: get(ENV.wsUrl),
     sseUrl: get(ENV.sseUrl),
     stage: get(ENV.stage, 'dev'),
     corsOrigins: get(ENV.corsOrigins, '')

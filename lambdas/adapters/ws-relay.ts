@@ -1,0 +1,92 @@
+/**
+ * A WebSocket client of the service's own WebSocket API, used by the SSE function: it joins the
+ * stream's room like any client and relays what fan-out pushes to it, so an idle SSE stream costs
+ * no database reads and a new message reaches it as fast as it reaches WebSocket clients.
+ *
+ * Node.js 22 (the Lambda runtime) has a global WebSocket; on older Node the `ws` package is loaded
+ * instead (the Lambda bundle marks it external: it is never needed there).
+ */
+import type { ServerEvent } from '../domain/model.js';
+
+interface MinimalSocket {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'close' | 'error' | 'message', listener: (event: { data?: unknown }) => void): void;
+}
+
+type SocketCtor = new (url: string) => MinimalSocket;
+
+async function socketClass(): Promise<SocketCtor> {
+  const native = (globalThis as { WebSocket?: SocketCtor }).WebSocket;
+  if (native) return native;
+  const mod = (await import('ws')) as unknown as { WebSocket: SocketCtor };
+  return mod.WebSocket;
+}
+
+export interface RelayOptions {
+  /** wss:// URL of the WebSocket API stage. */
+  url: string;
+  room: string;
+  token?: string;
+  /** Called for every server event pushed to the relay connection. */
+  onEvent: (event: ServerEvent) => void;
+  /** Called once when the connection closes for any reason. */
+  onClose: () => void;
+  /** How long to wait for the `connected` greeting. */
+  timeoutMs?: number;
+}
+
+export interface Relay {
+  /** Keeps the connection from API Gateway's 10-minute idle timeout. */
+  ping(): void;
+  close(): void;
+}
+
+/** Opens the relay and resolves once `connected` arrived, i.e. fan-out can reach it. */
+export async function openRelay(options: RelayOptions): Promise<Relay> {
+  const Socket = await socketClass();
+  const url = new URL(options.url);
+  url.searchParams.set('room', options.room);
+  if (options.token) url.searchParams.set('token', options.token);
+  const socket = new Socket(url.toString());
+  let closed = false;
+  return new Promise<Relay>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error('relay connection timed out'));
+      socket.close();
+    }, options.timeoutMs ?? 5000);
+    const relay: Relay = {
+      ping: () => {
+        if (socket.readyState === 1) socket.send(JSON.stringify({ action: 'ping', data: {} }));
+      },
+      close: () => {
+        if (!closed) socket.close(1000, 'stream ended');
+      },
+    };
+    socket.addEventListener('message', (event) => {
+      let frame: ServerEvent;
+      try {
+        frame = JSON.parse(String(event.data)) as ServerEvent;
+      } catch {
+        return;
+      }
+      if (frame.event === 'connected') {
+        clearTimeout(timer);
+        resolve(relay);
+        return;
+      }
+      options.onEvent(frame);
+    });
+    socket.addEventListener('close', () => {
+      clearTimeout(timer);
+      if (closed) return;
+      closed = true;
+      reject(new Error('relay connection closed'));
+      options.onClose();
+    });
+    socket.addEventListener('error', () => {
+      // 'close' follows and reports it.
+    });
+  });
+}
