@@ -34,6 +34,8 @@ var LIMITS = {
   /** `connected` greeting: retries while API Gateway has not yet made the connection postable. */
   greetRetries: 8,
   greetRetryBaseMs: 50,
+  /** A 410 from a connection younger than this is API Gateway still finishing its handshake. */
+  staleGraceMs: 1e4,
   /** Connection records expire a little after API Gateway's 2 h maximum connection duration. */
   connectionTtlSeconds: 2 * 60 * 60 + 10 * 60,
   /** API Gateway WebSocket timeouts (emulated by the local runtime). */

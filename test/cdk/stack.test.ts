@@ -134,6 +134,21 @@ describe('cdk-nag (AWS Solutions)', () => {
     expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
   });
 
+  it('APIG4 (no authorizer) is acknowledged only on routes meant to be: the public HTTP routes and WebSocket routes after $connect', () => {
+    const acknowledged: string[] = [];
+    for (const c of stack.node.findAll()) {
+      for (const m of c.node.metadata) {
+        if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        if (Object.keys(m.data as Json).some((id) => id.includes('AwsSolutions-APIG4'))) acknowledged.push(c.node.path);
+      }
+    }
+    const expected = [
+      ...HTTP_ROUTES.filter((r) => r.auth === 'none').map((r) => `ChatStack/HttpApi/Api/${r.method}${r.path.replaceAll('/', '--')}`),
+      ...WS_ROUTES.filter((r) => r.routeKey !== '$connect').map((r) => `ChatStack/WebSocketApi/Api/${r.routeKey}-Route`),
+    ];
+    expect(acknowledged.sort()).toEqual(expected.sort());
+  });
+
   it('control: the same wiring fails synth on an unacknowledged finding', () => {
     const control = new App({ outdir: mkdtempSync(join(tmpdir(), 'chat-cdk-nag-')) });
     const s = new Stack(control, 'Control');

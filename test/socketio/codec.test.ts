@@ -284,6 +284,9 @@ describe('ConnectionService with Socket.IO connections', () => {
       remove: async (id) => {
         records.delete(id);
       },
+      removeStale: async (id) => {
+        records.delete(id);
+      },
       setRoom: async () => undefined,
       listRoom: async () => ({ members: [] }),
       listShard: async () => ({ members: [] }),

@@ -1,0 +1,256 @@
+/**
+ * HTTP API (API Gateway v2) emulator: the routes of HTTP_ROUTES, each invoking the `http` handler
+ * with a payload format 2.0 event, as the stack's HTTP API does (lib/constructs/http-api.ts).
+ *
+ * Emulated: route keys (`GET /api/health`, ...), unmatched requests to `$default` (the handler
+ * answers 404 / 405 in the service's error format), stage `$default`, CORS (preflight answered by
+ * the gateway, allow-origin added to responses), the 10 MB payload limit (413), base64 bodies for
+ * binary content types, the Lambda timeout (500 `Internal Server Error` like a failed integration),
+ * the `apigw-requestid` response header.
+ * Also serves the chat page: `GET /` and the files of local/public/ (a `.js` that only exists as
+ * `.ts` is compiled on the fly with esbuild), and `GET /config.json` with the runtime's URLs.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { HTTP_ROUTES } from '../lambdas/shared/routes.js';
+import { type DevTokenIssuer, authorizeHttp, parseTokenRequest } from './authorizers.js';
+import { answerPreflight, type CorsConfig, corsHeaders, isPreflight } from './cors.js';
+import { PayloadTooLargeError, buildV2Event, interpretV2Result, readBody, sendJson } from './http-event.js';
+import { type AnyHandler, invoke } from './lambda.js';
+import type { RuntimeLogger } from './log.js';
+
+/** API Gateway HTTP API: maximum request payload. */
+export const HTTP_API_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export interface HttpApiOptions {
+  host: string;
+  port: number;
+  handler: AnyHandler;
+  cors: CorsConfig;
+  /** Folder of the chat page; served when it exists. */
+  publicDir?: string;
+  /** JSON served at /config.json (the URLs a page needs to reach the other endpoints). */
+  runtimeConfig: () => Record<string, unknown>;
+  logger: RuntimeLogger;
+  /** Overrides the http function's timeout (tests). */
+  timeoutMs?: number;
+  /** With auth on: the Lambda authorizer of the routes with `auth: 'user'`. */
+  authorizer?: AnyHandler;
+  /** With auth on: serves `POST /api/dev/token` (the local runtime's own token endpoint). */
+  devTokens?: DevTokenIssuer;
+}
+
+/** The local runtime's token endpoint (not a route of the service; absent on AWS). */
+export const DEV_TOKEN_PATH = '/api/dev/token';
+
+export interface HttpApi {
+  url: string;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.wav': 'audio/wav',
+  '.mp3': 'audio/mpeg',
+  '.ogg': 'audio/ogg',
+  '.webm': 'audio/webm',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+export function routeKeyOf(method: string, pathname: string): string {
+  const route = HTTP_ROUTES.find((r) => r.method === method && r.path === pathname);
+  return route ? `${route.method} ${route.path}` : '$default';
+}
+
+function needsAuthorizer(routeKey: string): boolean {
+  return HTTP_ROUTES.some((r) => `${r.method} ${r.path}` === routeKey && r.auth === 'user');
+}
+
+async function fileIfExists(file: string): Promise<string | undefined> {
+  try {
+    const info = await stat(file);
+    if (info.isFile()) return file;
+    if (info.isDirectory()) return fileIfExists(path.join(file, 'index.html'));
+  } catch {
+    // not there
+  }
+  return undefined;
+}
+
+const compiled = new Map<string, { mtimeMs: number; code: string }>();
+
+/** Compiles a page script written in TypeScript (the page has no build step of its own). */
+async function compileTs(file: string): Promise<string> {
+  const info = await stat(file);
+  const hit = compiled.get(file);
+  if (hit && hit.mtimeMs === info.mtimeMs) return hit.code;
+  const esbuild = await import('esbuild');
+  const source = await readFile(file, 'utf8');
+  const out = await esbuild.transform(source, { loader: 'ts', format: 'esm', target: 'es2022', sourcemap: 'inline', sourcefile: file });
+  compiled.set(file, { mtimeMs: info.mtimeMs, code: out.code });
+  return out.code;
+}
+
+/** Serves a static file of the page; false when there is none for this path. */
+async function serveStatic(publicDir: string | undefined, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const head = req.method === 'HEAD';
+  const send = (status: number, type: string, body: Buffer | string) => {
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    res.writeHead(status, { 'content-type': type, 'content-length': String(buf.length), 'cache-control': 'no-cache' });
+    res.end(head ? undefined : buf);
+  };
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return false;
+  }
+  if (publicDir) {
+    const root = path.resolve(publicDir);
+    const target = path.resolve(root, `.${decoded}`);
+    if (target !== root && !target.startsWith(root + path.sep)) return false;
+    const file = await fileIfExists(target);
+    if (file) {
+      send(200, CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', await readFile(file));
+      return true;
+    }
+    if (/\.m?js$/.test(target)) {
+      const ts = await fileIfExists(target.replace(/\.m?js$/, '.ts'));
+      if (ts) {
+        send(200, CONTENT_TYPES['.js']!, await compileTs(ts));
+        return true;
+      }
+    }
+  }
+  if (decoded === '/' || decoded === '/index.html') {
+    send(
+      200,
+      'text/plain; charset=utf-8',
+      'The chat runtime is running. The chat page is not built yet (local/public/index.html).\nREST API: /api/health, /api/message, /api/messages, /api/messages/broadcast, /api/events/publish, /api/events\nEndpoints of the other services: /config.json\n',
+    );
+    return true;
+  }
+  return false;
+}
+
+export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
+  const { logger } = options;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    res.on('finish', () => logger.info(`HTTP ${method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`));
+    const cors = corsHeaders(options.cors, req);
+
+    if (options.cors.allowOrigins.length > 0 && isPreflight(req)) {
+      answerPreflight(options.cors, req, res);
+      return;
+    }
+    const routeKey = routeKeyOf(method, pathname);
+    const isApiPath = pathname === '/api' || pathname.startsWith('/api/');
+    if (routeKey === '$default' && !isApiPath && (method === 'GET' || method === 'HEAD')) {
+      if (pathname === '/config.json') {
+        sendJson(res, 200, options.runtimeConfig(), { 'cache-control': 'no-store', ...cors });
+        return;
+      }
+      if (await serveStatic(options.publicDir, pathname, req, res)) return;
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, HTTP_API_PAYLOAD_BYTES);
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) {
+        sendJson(res, 413, { message: 'Request Entity Too Large' }, { connection: 'close', ...cors });
+        return;
+      }
+      throw error;
+    }
+    if (options.devTokens && pathname === DEV_TOKEN_PATH && method === 'POST') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8') || 'null');
+      } catch {
+        parsed = undefined;
+      }
+      const request = parseTokenRequest(parsed);
+      if (typeof request === 'string') {
+        sendJson(res, 400, { error: { code: 'validation_error', message: request } }, cors);
+        return;
+      }
+      sendJson(res, 201, { ...options.devTokens.issue(request), sub: request.sub, roles: request.roles }, { 'cache-control': 'no-store', ...cors });
+      return;
+    }
+    const event = buildV2Event(req, { routeKey, stage: '$default', apiId: 'local-http', body });
+    const requestId = event.requestContext.requestId;
+    if (options.authorizer && needsAuthorizer(routeKey)) {
+      const decision = await authorizeHttp(options.authorizer, event);
+      if (!decision.allowed) {
+        sendJson(res, decision.status, { message: decision.message }, { 'apigw-requestid': requestId, ...cors });
+        return;
+      }
+      (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: decision.context };
+    }
+    let result: ReturnType<typeof interpretV2Result>;
+    try {
+      result = interpretV2Result(await invoke('http', options.handler, event, { timeoutMs: options.timeoutMs }));
+    } catch (error) {
+      logger.error(`http handler failed (${requestId})`, error);
+      sendJson(res, 500, { message: 'Internal Server Error' }, { 'apigw-requestid': requestId, ...cors });
+      return;
+    }
+    const headers: Record<string, string | string[]> = { ...result.headers, ...cors, 'apigw-requestid': requestId };
+    if (result.cookies.length > 0) headers['set-cookie'] = result.cookies;
+    headers['content-length'] = String(result.body.length);
+    res.writeHead(result.statusCode, headers);
+    res.end(method === 'HEAD' ? undefined : result.body);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      logger.error('http api failure', error);
+      if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${urlHost(options.host)}:${port}`,
+    server,
+    stop: () => closeServer(server),
+  };
+}
+
+/** Host part of a URL for a listen address (IPv6 in brackets, wildcard as loopback). */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * Invokes the deployed handler exports (middy-wrapped, as Lambda calls them) with real event
+ * shapes and a fake context, and decodes their results for assertions.
+ */
+import { handler as httpHandler } from '../../lambdas/handlers/http.js';
+import { handler as connectHandler } from '../../lambdas/handlers/ws-connect.js';
+import { handler as disconnectHandler } from '../../lambdas/handlers/ws-disconnect.js';
+import { handler as messageHandler } from '../../lambdas/handlers/ws-message.js';
+import type { WsResult } from '../../lambdas/handlers/common/ws-event.js';
+import { fakeContext, type HttpEventInit, httpEvent, wsConnectEvent, wsDisconnectEvent, wsMessageEvent } from './env.js';
+import type { ServerFrame } from './recording-gateway.js';
+
+export interface RestResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON body (undefined for an empty body); each test asserts the shape it expects. */
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies of many shapes, read field by field in assertions
+  body: any;
+  raw: string;
+}
+
+export interface ErrorShape {
+  error: { code: string; message: string };
+}
+
+export async function rest(method: string, target: string, init: HttpEventInit = {}): Promise<RestResponse> {
+  const result = await httpHandler(httpEvent(method, target, init), fakeContext({ functionName: 'http' }));
+  const raw = typeof result.body === 'string' ? result.body : '';
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(result.headers ?? {})) headers[key.toLowerCase()] = String(value);
+  return { status: result.statusCode ?? 200, headers, body: raw === '' ? undefined : JSON.parse(raw), raw };
+}
+
+export function wsConnect(
+  connectionId: string,
+  options: { query?: Record<string, string>; authorizer?: Record<string, unknown> } = {},
+): Promise<WsResult> {
+  return connectHandler(wsConnectEvent(connectionId, options), fakeContext({ functionName: 'ws-connect' }));
+}
+
+export function wsDisconnect(connectionId: string): Promise<WsResult> {
+  return disconnectHandler(wsDisconnectEvent(connectionId), fakeContext({ functionName: 'ws-disconnect' }));
+}
+
+/** Sends one client frame; returns the route response (the reply frame the sender receives). */
+export async function wsSendRaw(connectionId: string, frame: unknown, options: { base64?: boolean } = {}): Promise<WsResult> {
+  const event = wsMessageEvent(connectionId, frame);
+  if (options.base64 && event.body) {
+    event.body = Buffer.from(event.body, 'utf8').toString('base64');
+    event.isBase64Encoded = true;
+  }
+  return messageHandler(event, fakeContext({ functionName: 'ws-message' }));
+}
+
+export async function wsSend(connectionId: string, frame: unknown, options: { base64?: boolean } = {}): Promise<ServerFrame> {
+  const result = await wsSendRaw(connectionId, frame, options);
+  if (result.statusCode !== 200 || result.body === undefined) {
+    throw new Error(`ws-message answered ${result.statusCode} without a reply frame`);
+  }
+  return JSON.parse(result.body) as ServerFrame;
+}
