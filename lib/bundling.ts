@@ -64,6 +64,8 @@ export function aliasesFor(name: FunctionName): Record<string, string> {
 /** The settings both forms below are built from. */
 interface BundleSettings {
   entry: string;
+  /** Left out of the bundle: `ws` is only a fallback for Node < 22 (Lambda has a global WebSocket). */
+  external: string[];
   target: string;
   minify: boolean;
   mainFields: string[];
@@ -74,6 +76,7 @@ interface BundleSettings {
 function settingsFor(name: FunctionName): BundleSettings {
   return {
     entry: handlerEntry(name),
+    external: ['ws'],
     target: BUNDLE_TARGET,
     minify: true,
     mainFields: ['module', 'main'],
@@ -97,6 +100,7 @@ export function bundlingOptionsFor(name: FunctionName): BundlingOptions {
     bundleAwsSDK: true,
     esbuildArgs: {
       '--tree-shaking': 'true',
+      '--external:ws': true,
       // Rendered by CDK as one `--alias:<module>=<path>` argument per entry.
       '--alias': Object.entries(s.alias).map(([from, to]) => `${from}=${to}`),
     },
@@ -123,6 +127,7 @@ export function esbuildOptionsFor(name: FunctionName, outfile = 'index.mjs'): Bu
     banner: { js: s.banner },
     treeShaking: true,
     alias: s.alias,
+    external: s.external,
     logLevel: 'silent',
   };
 }

@@ -220,6 +220,10 @@ export class ChatStack extends Stack {
       alarmEmail: props.alarmEmail,
     });
 
+    // The SSE function subscribes to a room through the WebSocket API (relay), so idle streams read
+    // nothing from DynamoDB; it connects with the caller's token like any client.
+    fnOf('sse').addEnvironment(ENV.wsUrl, this.webSocketApi.url);
+
     this.httpApiUrl = this.httpApi.url;
     this.webSocketUrl = this.webSocketApi.url;
     this.sseUrl = this.sse.streamUrl;

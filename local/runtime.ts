@@ -272,6 +272,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const logLevel = options.quiet ? 'SILENT' : (options.logLevel ?? process.env.LOG_LEVEL ?? 'INFO').toUpperCase();
     env.set('LOG_LEVEL', logLevel);
     env.set('POWERTOOLS_LOG_LEVEL', logLevel);
+    // CloudWatch metrics (EMF lines) only clutter a local terminal; --verbose shows them.
+    env.set('POWERTOOLS_METRICS_DISABLED', options.verbose && !options.quiet ? 'false' : 'true');
     // Auth: the handlers verify tokens with the runtime's secret (never an SSM parameter or JWKS).
     env.set(AUTH_ENV.mode, tokens ? 'jwt' : 'off');
     env.set(AUTH_ENV.secret, tokens?.secret);

@@ -3,6 +3,12 @@
  * and published events with `id:` lines, resumes after `Last-Event-ID` (header or `lastEventId`
  * query parameter) with no gap and no duplicate, sends heartbeats, and ends before the function
  * timeout with a `retry:` hint so EventSource reconnects and resumes.
+ *
+ * Live delivery: when WS_URL is set (the deployed stack and the local runtime set it), the
+ * function subscribes to the room through the WebSocket API as a relay client, so fan-out pushes
+ * new items to it and an idle stream reads nothing from DynamoDB. Without it, it polls the room
+ * and global streams. Either way the history after the resume point is read once first, and live
+ * items that overlap it are sent once.
  */
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
@@ -14,7 +20,9 @@ import { ChatError, toErrorBody } from '../domain/errors.js';
 import { isUlid, ulidFloor } from '../domain/ids.js';
 import { DEFAULT_ROOM, GLOBAL_STREAM, roomStream } from '../domain/model.js';
 import { roomSchema } from '../domain/schemas.js';
-import { formatSse, sseComment, sseRetry } from '../domain/sse.js';
+import { formatSse, itemFromEvent, SentIds, sseComment, sseRetry } from '../domain/sse.js';
+import { openRelay, type Relay } from '../adapters/ws-relay.js';
+import type { StreamItem } from '../domain/model.js';
 import { parseWith } from '../domain/validation.js';
 import { LIMITS } from '../shared/limits.js';
 import { SSE_PATH } from '../shared/routes.js';
@@ -37,7 +45,12 @@ export interface SseOptions {
   pollMs?: number;
   heartbeatMs?: number;
   maxStreamMs?: number;
+  /** WebSocket API URL for the relay; defaults to WS_URL; an empty string forces polling. */
+  relayUrl?: string;
 }
+
+/** The relay pings well inside API Gateway's 10-minute idle timeout. */
+const RELAY_PING_MS = 5 * 60 * 1000;
 
 function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
   const headers = event.headers ?? {};
@@ -59,6 +72,7 @@ export async function streamEvents(
   logger.appendKeys({ requestId });
   let room: string;
   let resumeAfter: string | undefined;
+  let token: string | undefined;
   try {
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = (event.rawPath ?? SSE_PATH).replace(/\/+$/, '');
@@ -66,7 +80,8 @@ export async function streamEvents(
     if (method !== 'GET') throw new ChatError('method_not_allowed', 'Use GET for the event stream');
     const query = parseWith(sseQuerySchema, event.queryStringParameters ?? {}, 'query');
     // A Function URL has no authorizer: the token is verified here, before a byte is streamed.
-    if (authEnabled()) await verifyToken(query.token ?? bearerToken(event.headers) ?? '');
+    token = query.token ?? bearerToken(event.headers);
+    if (authEnabled()) await verifyToken(token ?? '');
     room = query.room;
     const lastId = header(event, 'last-event-id') ?? query.lastEventId;
     if (lastId !== undefined && lastId !== '') {
@@ -108,6 +123,13 @@ export async function streamEvents(
   const streams = [roomStream(room), GLOBAL_STREAM];
   const chat = getContainer().chat;
 
+  const relayUrl = options.relayUrl ?? getContainer().config.wsUrl;
+  if (relayUrl) {
+    const outcome = await relayStream({ out, closed: closedPromise, isClosed: () => closed, room, resumeAfter, token, relayUrl, endAt, heartbeatMs });
+    if (outcome === 'done') return;
+    // The relay could not subscribe (nothing was sent yet): serve this stream by polling.
+  }
+
   // Everything after `floor` is new to this client; `sent` keeps ids within the look-back window.
   const floor = resumeAfter ?? ulidFloor(Date.now());
   const sent = new Map<string, number>();
@@ -144,6 +166,98 @@ export async function streamEvents(
     logger.error('sse stream failed', { error: error as Error });
   }
   if (!closed) out.end(sseRetry(LIMITS.sseRetryHintMs) + sseComment('stream ends; reconnect with Last-Event-ID'));
+}
+
+interface RelayStreamArgs {
+  out: Writable;
+  closed: Promise<void>;
+  isClosed: () => boolean;
+  room: string;
+  resumeAfter: string | undefined;
+  token: string | undefined;
+  relayUrl: string;
+  endAt: number;
+  heartbeatMs: number;
+}
+
+/**
+ * Relay mode: subscribe first (buffering), then send the history after the resume point, then the
+ * buffered and live items. Subscribing before reading is what makes it gap-free; the id set makes
+ * it duplicate-free. If the relay drops, the stream ends with a `retry:` hint and the client
+ * resumes from its Last-Event-ID.
+ */
+async function relayStream(args: RelayStreamArgs): Promise<'done' | 'unavailable'> {
+  const { out, room } = args;
+  const floor = args.resumeAfter ?? ulidFloor(Date.now());
+  const sent = new SentIds();
+  let live = false;
+  const buffered: StreamItem[] = [];
+  const send = (item: StreamItem) => {
+    const id = idOf(item);
+    if (id <= floor || sent.has(id) || args.isClosed()) return;
+    sent.add(id);
+    out.write(formatSse(item));
+  };
+  let relayClosed!: () => void;
+  const relayDone = new Promise<void>((resolve) => {
+    relayClosed = resolve;
+  });
+  let relay: Relay;
+  try {
+    relay = await openRelay({
+      url: args.relayUrl,
+      room,
+      token: args.token,
+      onEvent: (event) => {
+        const item = itemFromEvent(event);
+        if (!item || (item.kind === 'message' && item.message.room !== room)) return;
+        if (live) send(item);
+        else buffered.push(item);
+      },
+      onClose: () => relayClosed(),
+    });
+  } catch (error) {
+    logger.warn('sse relay unavailable; polling instead', { reason: (error as Error).message });
+    return 'unavailable';
+  }
+  try {
+    out.write(sseRetry(LIMITS.sseRetryHintMs) + sseComment(`stream ${room}`));
+    // History after the resume point (or the moment the request came in), page by page.
+    const chat = getContainer().chat;
+    let cursor = floor;
+    for (;;) {
+      const items = await chat.since([roomStream(room), GLOBAL_STREAM], cursor, LIMITS.sseResumeMaxItems);
+      for (const item of items) send(item);
+      if (items.length < LIMITS.sseResumeMaxItems) break;
+      cursor = idOf(items[items.length - 1]!);
+    }
+    live = true;
+    for (const item of buffered.sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1))) send(item);
+    buffered.length = 0;
+    let lastPing = Date.now();
+    while (!args.isClosed() && Date.now() < args.endAt) {
+      const wait = Math.min(args.heartbeatMs, args.endAt - Date.now());
+      const ended = await Promise.race([
+        sleepOrClose(Math.max(0, wait), args.closed).then(() => false),
+        relayDone.then(() => true),
+      ]);
+      if (ended) {
+        logger.warn('relay connection closed; ending the stream so the client resumes');
+        break;
+      }
+      if (!args.isClosed()) out.write(sseComment('heartbeat'));
+      if (Date.now() - lastPing >= RELAY_PING_MS) {
+        relay.ping();
+        lastPing = Date.now();
+      }
+    }
+  } catch (error) {
+    logger.error('sse relay stream failed', { error: error as Error });
+  } finally {
+    relay.close();
+  }
+  if (!args.isClosed()) out.end(sseRetry(LIMITS.sseRetryHintMs) + sseComment('stream ends; reconnect with Last-Event-ID'));
+  return 'done';
 }
 
 /** Wrapped for streaming where the runtime provides it (AWS, or the local runtime's shim). */
