@@ -1,6 +1,6 @@
 /**
  * End to end: the real `socket.io-client` v4 against the local runtime (WebSocket API emulator,
- * `@connections`, SQS event source, the very Lambda handlers), configured as docs/socketio.md
+ * `@connections`, SQS event source, the very Lambda handlers), configured as the README section "Migrating Socket.IO clients"
  * says: origin as the URL, the stage as `path`, `addTrailingSlash: false`, `transports:
  * ['websocket']`, the room in `query`.
  *
