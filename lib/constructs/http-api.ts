@@ -103,6 +103,19 @@ export class ChatHttpApi extends Construct {
       }
     }
 
+    // Everything else reaches the handler too, so an unknown path or a wrong method gets the
+    // service's JSON error (404/405 {"error": {...}}) instead of API Gateway's bare "Not Found".
+    const catchAll = new apigwv2.HttpRoute(this, 'CatchAllRoute', {
+      httpApi: this.api,
+      routeKey: apigwv2.HttpRouteKey.DEFAULT,
+      integration,
+    });
+    Validations.of(catchAll).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        '$default only answers requests that match no route of HTTP_ROUTES: the handler returns a JSON 404/405 error and reads no data. Stage throttling bounds abuse.',
+    });
+
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,

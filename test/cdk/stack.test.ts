@@ -145,6 +145,7 @@ describe('cdk-nag (AWS Solutions)', () => {
     const expected = [
       ...HTTP_ROUTES.filter((r) => r.auth === 'none').map((r) => `ChatStack/HttpApi/Api/${r.method}${r.path.replaceAll('/', '--')}`),
       ...WS_ROUTES.filter((r) => r.routeKey !== '$connect').map((r) => `ChatStack/WebSocketApi/Api/${r.routeKey}-Route`),
+      'ChatStack/HttpApi/CatchAllRoute',
     ];
     expect(acknowledged.sort()).toEqual(expected.sort());
   });
@@ -160,11 +161,11 @@ describe('cdk-nag (AWS Solutions)', () => {
 });
 
 describe('HTTP API', () => {
-  it('has exactly the routes of HTTP_ROUTES, all integrated with the http function', () => {
+  it('has exactly the routes of HTTP_ROUTES plus $default (JSON 404/405), all integrated with the http function', () => {
     const apiId = logicalId(stack.httpApi.api);
     const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.ApiId.Ref === apiId);
     expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual(
-      HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort(),
+      [...HTTP_ROUTES.map((r) => `${r.method} ${r.path}`), '$default'].sort(),
     );
     for (const [, route] of routes) {
       const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
@@ -573,11 +574,11 @@ describe('authentication', () => {
 
   it('every HTTP route except the two public ones has the Lambda authorizer (simple responses, bearer header, cached)', () => {
     const routes = routesOf(stack.httpApi.api);
-    expect(routes).toHaveLength(HTTP_ROUTES.length);
+    expect(routes).toHaveLength(HTTP_ROUTES.length + 1);
     const authorizerIds = new Set<string>();
     for (const [, route] of routes) {
       const key = route.Properties.RouteKey as string;
-      if (PUBLIC_HTTP_ROUTES.includes(key)) {
+      if (PUBLIC_HTTP_ROUTES.includes(key) || key === '$default') {
         expect(route.Properties.AuthorizationType, key).toBe('NONE');
         expect(route.Properties.AuthorizerId, key).toBeUndefined();
         continue;
