@@ -24,6 +24,8 @@ export interface BundleSize {
   packages: { name: string; bytes: number }[];
   /** Path of the written bundle when `outDir` was given. */
   file?: string;
+  /** Every input file that contributed bytes (paths relative to the project root). */
+  inputs: string[];
 }
 
 export interface MeasureOptions {
@@ -69,6 +71,11 @@ export async function measureBundles(options: MeasureOptions = {}): Promise<Bund
       withinBudget: bytes < BUNDLE_BUDGET_BYTES,
       packages: byPackage(result.metafile),
       file,
+      inputs: Object.values(result.metafile.outputs).flatMap((o) =>
+        Object.entries(o.inputs)
+          .filter(([, v]) => v.bytesInOutput > 0)
+          .map(([input]) => input),
+      ),
     });
   }
   return results;

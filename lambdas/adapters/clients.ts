@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Pluggable } from '@smithy/types';
+import { LIMITS } from '../shared/limits.js';
 
 /** A middleware plugin for any client (input and output types differ per client). */
 export type ClientPlugin = Pluggable<object, object>;
@@ -28,14 +29,20 @@ const withPlugins = <T extends { middlewareStack: { use(p: never): void } }>(cli
 };
 
 export function dynamoClient(): DynamoDBDocumentClient {
+  // No `cacheMiddleware` here: the document client refuses it.
   dynamo ??= DynamoDBDocumentClient.from(withPlugins(new DynamoDBClient({ maxAttempts: 4 })), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return dynamo;
 }
 
+/**
+ * `cacheMiddleware`: the middleware stack is resolved once per command type instead of on every
+ * call (plugins are added at construction, before the first call), which saves CPU on every
+ * request; a fan-out spends most of its CPU in the SDK (bench/, issue 6).
+ */
 export function sqsClient(): SQSClient {
-  sqs ??= withPlugins(new SQSClient({ maxAttempts: 4 }));
+  sqs ??= withPlugins(new SQSClient({ maxAttempts: 4, cacheMiddleware: true }));
   return sqs;
 }
 
@@ -44,7 +51,17 @@ export function managementClient(endpoint: string): ApiGatewayManagementApiClien
   let client = management.get(endpoint);
   if (!client) {
     // Throttling is retried by the fan-out with its own backoff, so the SDK makes one attempt.
-    client = withPlugins(new ApiGatewayManagementApiClient({ endpoint, maxAttempts: 1 }));
+    // Keep-alive sockets, as many as the fan-out keeps posts in flight: the SDK's default agent
+    // allows 50, which would queue the rest of a fan-out's posts behind them.
+    const agent = { keepAlive: true, maxSockets: LIMITS.fanoutConcurrency };
+    client = withPlugins(
+      new ApiGatewayManagementApiClient({
+        endpoint,
+        maxAttempts: 1,
+        cacheMiddleware: true,
+        requestHandler: { httpAgent: agent, httpsAgent: agent },
+      }),
+    );
     management.set(endpoint, client);
   }
   return client;

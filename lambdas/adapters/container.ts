@@ -7,6 +7,7 @@ import { ConnectionService } from '../domain/connections.js';
 import { FanoutService } from '../domain/fanout.js';
 import { systemClock } from '../domain/ports.js';
 import { RateLimiter } from '../domain/rate-limit.js';
+import { countMetrics } from '../handlers/common/observability.js';
 import { type AppConfig, loadConfig } from '../shared/config.js';
 import { ApiGatewayConnectionGateway } from './apigw-gateway.js';
 import { dynamoClient, managementClient, sqsClient } from './clients.js';
@@ -34,13 +35,22 @@ export function getContainer(): Container {
   const connectionStore = new DynamoConnectionStore(dynamoClient(), config.connectionsTable);
   const tasks = new SqsTaskQueue(sqsClient(), config.taskQueueUrl);
   const gateway = new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint));
+  const fanout = new FanoutService({
+    connections: connectionStore,
+    gateway,
+    tasks,
+    ledger: store,
+    inlineMaxMembers: config.inlineFanoutMaxMembers,
+    // Every fan-out, inline (message path) or from a task, is counted the same way.
+    onStats: (stats) => countMetrics({ MessagesDelivered: stats.delivered, StaleConnectionsRemoved: stats.gone, DeliveryFailures: stats.failed }),
+  });
   container = {
     config,
     store,
     gateway,
-    chat: new ChatService({ store, tasks, clock: systemClock, retentionDays: config.retentionDays }),
+    chat: new ChatService({ store, tasks, clock: systemClock, retentionDays: config.retentionDays, fanout }),
     connections: new ConnectionService({ connections: connectionStore, tasks, gateway, clock: systemClock }),
-    fanout: new FanoutService({ connections: connectionStore, gateway, tasks, ledger: store }),
+    fanout,
     rateLimiter: new RateLimiter(new DynamoRateCounter(dynamoClient(), config.connectionsTable), systemClock),
   };
   return container;

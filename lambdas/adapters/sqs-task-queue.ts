@@ -1,7 +1,13 @@
-/** TaskQueue on SQS: one JSON message per task. */
-import { type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+/** TaskQueue on SQS: one JSON message per task; several at once with SendMessageBatch. */
+import { SendMessageBatchCommand, type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { TaskQueue } from '../domain/ports.js';
 import type { Task } from '../domain/tasks.js';
+
+/** SendMessageBatch takes at most 10 entries and 256 KB in total. */
+const MAX_ENTRIES = 10;
+const MAX_BATCH_BYTES = 256 * 1024;
+
+const attributesOf = (task: Task) => ({ kind: { DataType: 'String', StringValue: task.kind } });
 
 export class SqsTaskQueue implements TaskQueue {
   constructor(
@@ -14,8 +20,39 @@ export class SqsTaskQueue implements TaskQueue {
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(task),
-        MessageAttributes: { kind: { DataType: 'String', StringValue: task.kind } },
+        MessageAttributes: attributesOf(task),
       }),
     );
+  }
+
+  /** Batches of up to 10 tasks within 256 KB; an entry SQS refuses is sent again on its own. */
+  async sendBatch(tasks: Task[]): Promise<void> {
+    let batch: { task: Task; body: string }[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      const entries = batch;
+      batch = [];
+      bytes = 0;
+      if (entries.length === 1) return this.send(entries[0]!.task);
+      const out = await this.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: entries.map((e, i) => ({ Id: String(i), MessageBody: e.body, MessageAttributes: attributesOf(e.task) })),
+        }),
+      );
+      for (const failed of out.Failed ?? []) {
+        const entry = entries[Number(failed.Id)];
+        if (!entry) throw new Error(`SendMessageBatch failed for an unknown entry: ${failed.Code}`);
+        await this.send(entry.task);
+      }
+    };
+    for (const task of tasks) {
+      const body = JSON.stringify(task);
+      const size = Buffer.byteLength(body) + 64;
+      if (batch.length > 0 && (batch.length >= MAX_ENTRIES || bytes + size > MAX_BATCH_BYTES)) await flush();
+      batch.push({ task, body });
+      bytes += size;
+    }
+    if (batch.length > 0) await flush();
   }
 }

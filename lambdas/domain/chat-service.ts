@@ -14,6 +14,7 @@ import {
   type StreamItem,
   roomStream,
 } from './model.js';
+import type { FanoutService } from './fanout.js';
 import type { Clock, StreamStore, TaskQueue } from './ports.js';
 import type { Audience, FanoutTask } from './tasks.js';
 
@@ -22,6 +23,11 @@ export interface ChatServiceDeps {
   tasks: TaskQueue;
   clock: Clock;
   retentionDays: number;
+  /**
+   * Inline fan-out of small rooms (LIMITS.inlineFanoutMaxMembers): the message path delivers the
+   * room itself and enqueues only what failed, skipping the queue hop (cost and latency, issue 6).
+   */
+  fanout?: Pick<FanoutService, 'inlineEnabled' | 'deliverInline'>;
 }
 
 export interface SendOptions {
@@ -56,6 +62,8 @@ export class ChatService {
     await this.deps.store.append(item, this.ttl(now));
     const task: FanoutTask = { kind: 'fanout', key: id, audience, event };
     if (exclude) task.exclude = exclude;
+    const fanout = this.deps.fanout;
+    if (audience.type === 'room' && fanout?.inlineEnabled && (await fanout.deliverInline(task))) return;
     await this.deps.tasks.send(task);
   }
 

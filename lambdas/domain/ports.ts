@@ -48,6 +48,8 @@ export interface ConnectionStore {
 
 export interface TaskQueue {
   send(task: Task): Promise<void>;
+  /** Several tasks in as few requests as the queue allows (SQS: 10 per SendMessageBatch). */
+  sendBatch?(tasks: Task[]): Promise<void>;
 }
 
 /** Outcome of posting to a connection: delivered, or the connection no longer exists (410). */

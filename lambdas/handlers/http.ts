@@ -2,7 +2,6 @@
  * REST API (HTTP API, payload format 2.0): dispatches on the route table, validates with zod,
  * calls the message service and maps the result. Errors become `{"error": {"code", "message"}}`.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getContainer } from '../adapters/container.js';
@@ -15,7 +14,7 @@ import type { Identity } from '../domain/model.js';
 import { LIMITS } from '../shared/limits.js';
 import { HTTP_ROUTES, type HttpOperation } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
-import { countMetrics, logger } from './common/observability.js';
+import { countMetrics, injectLambdaContext, logger } from './common/observability.js';
 
 function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = event.body ?? '';

@@ -2,14 +2,13 @@
  * `$connect`: registers the connection in its room and schedules the `connected` greeting (the
  * connection cannot be posted to until this handler returns). A bad room rejects the handshake.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { getContainer } from '../adapters/container.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
 import { ANONYMOUS, authEnabled } from '../auth/authenticator.js';
 import { DEFAULT_ROOM, type Identity, type WireProtocol } from '../domain/model.js';
 import { roomSchema } from '../domain/schemas.js';
-import { logger } from './common/observability.js';
+import { injectLambdaContext, logger } from './common/observability.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';
 
 /** Socket.IO clients announce themselves with Engine.IO's `EIO=4` query parameter. */

@@ -1,15 +1,15 @@
 /** `$disconnect` (best effort on AWS: stale records are also removed on 410 and expire by TTL). */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { getContainer } from '../adapters/container.js';
-import { logger } from './common/observability.js';
+import { connectionStore } from '../adapters/stores.js';
+import { injectLambdaContext, logger } from './common/observability.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';
 
 export async function disconnect(event: WsEvent): Promise<WsResult> {
   const connectionId = event.requestContext.connectionId;
   logger.appendKeys({ connectionId });
   try {
-    await getContainer().connections.disconnect(connectionId);
+    // ConnectionService.disconnect is exactly this; the lean wiring keeps the bundle small.
+    await connectionStore().remove(connectionId);
     logger.info('disconnected');
   } catch (error) {
     logger.error('disconnect cleanup failed; the record expires by TTL', { error: error as Error });

@@ -3,15 +3,16 @@
  * codec, run the action, and return the reply frame as the route response. Errors become an
  * `error` event with a code; the connection stays open.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { getContainer } from '../adapters/container.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
 import type { ServerEvent } from '../domain/model.js';
+import { TransientDeliveryError } from '../domain/ports.js';
+import { withRetry } from '../domain/retry.js';
 import { runAction } from '../domain/ws-actions.js';
 import { LIMITS } from '../shared/limits.js';
 import { type Codec, codecFor } from '../protocol/codec.js';
-import { countMetrics, logger } from './common/observability.js';
+import { countMetrics, injectLambdaContext, logger } from './common/observability.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';
 
 /**
@@ -22,7 +23,10 @@ export function codecForFrame(body: string): Codec {
   return codecFor(/^[0-6b]/.test(body) ? 'socketio' : 'json');
 }
 
-export async function message(event: WsEvent): Promise<WsResult> {
+/** Time kept before the function timeout to answer the route (a replay stops retrying then). */
+const REPLY_MARGIN_MS = 1_000;
+
+export async function message(event: WsEvent, context?: { getRemainingTimeInMillis?: () => number }): Promise<WsResult> {
   const connectionId = event.requestContext.connectionId;
   logger.appendKeys({ connectionId, requestId: event.requestContext.requestId });
   const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
@@ -48,8 +52,18 @@ export async function message(event: WsEvent): Promise<WsResult> {
       chat: container.chat,
       connections: container.connections,
       rateLimiter: container.rateLimiter,
+      // A replay (resume) is posted frame by frame: throttling (429) and 5xx are retried with
+      // backoff, as in fan-out, so one throttled post does not fail the whole resume.
       sendToSelf: async (ev: ServerEvent) => {
-        await container.gateway.post(connectionId, codec.encode(ev));
+        const payload = codec.encode(ev);
+        const remaining = context?.getRemainingTimeInMillis?.();
+        await withRetry(() => container.gateway.post(connectionId, payload), {
+          retries: LIMITS.postRetries,
+          baseMs: LIMITS.postRetryBaseMs,
+          maxMs: LIMITS.postRetryMaxMs,
+          retryable: (error) => error instanceof TransientDeliveryError,
+          ...(remaining !== undefined ? { deadline: Date.now() + remaining - REPLY_MARGIN_MS } : {}),
+        });
       },
     });
     if (reply.event === 'message_received') countMetrics({ MessagesSent: 1 });

@@ -18,6 +18,8 @@ export const ENV = {
   stage: 'STAGE',
   corsOrigins: 'CORS_ORIGINS',
   retentionDays: 'MESSAGE_RETENTION_DAYS',
+  /** Overrides LIMITS.inlineFanoutMaxMembers (0: every fan-out goes through the task queue). */
+  inlineFanoutMaxMembers: 'INLINE_FANOUT_MAX_MEMBERS',
   /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
   endpointUrl: 'AWS_ENDPOINT_URL',
 } as const;
@@ -32,6 +34,7 @@ export interface AppConfig {
   stage: string;
   corsOrigins: string[];
   retentionDays: number;
+  inlineFanoutMaxMembers: number;
 }
 
 function read(name: string, fallback?: string): string {
@@ -48,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     return value !== undefined && value !== '' ? value : (fallback ?? read(name));
   };
   const retention = Number(get(ENV.retentionDays, String(LIMITS.defaultRetentionDays)));
+  const inline = Number(get(ENV.inlineFanoutMaxMembers, String(LIMITS.inlineFanoutMaxMembers)));
   return {
     connectionsTable: get(ENV.connectionsTable, CONNECTIONS_TABLE.id),
     messagesTable: get(ENV.messagesTable, MESSAGES_TABLE.id),
@@ -61,5 +65,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .map((s) => s.trim())
       .filter(Boolean),
     retentionDays: Number.isFinite(retention) && retention > 0 ? retention : LIMITS.defaultRetentionDays,
+    inlineFanoutMaxMembers: Number.isInteger(inline) && inline >= 0 ? inline : LIMITS.inlineFanoutMaxMembers,
   };
 }

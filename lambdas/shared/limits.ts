@@ -26,11 +26,19 @@ export const LIMITS = {
   /** History paging. */
   historyDefaultPage: 50,
   historyMaxPage: 100,
-  /** Fan-out: concurrent PostToConnection calls per task invocation, and page size of room queries. */
-  fanoutConcurrency: 64,
+  /**
+   * Fan-out: most PostToConnection calls in flight per invocation (halved on 429, regrown on
+   * success), and the page size of room and shard queries.
+   */
+  fanoutConcurrency: 128,
   fanoutPageSize: 500,
+  /**
+   * Connections per part task. An SQS batch of up to 10 parts lands in one invocation, so a part is
+   * a tenth of what one invocation should post: 10 x 100 posts is about half a second of a vCPU.
+   */
+  fanoutPartSize: 100,
   /** Rooms with at most this many members are fanned out inline by the WebSocket/REST handler. */
-  inlineFanoutMaxMembers: 0,
+  inlineFanoutMaxMembers: 128,
   /** PostToConnection retries on throttling / 5xx (exponential backoff with full jitter). */
   postRetries: 6,
   postRetryBaseMs: 50,

@@ -21,6 +21,10 @@ import { rest, wsConnect, wsSend } from '../support/invoke.js';
 
 let env: TestEnv;
 
+// These tests are about the task consumer: every room fan-out goes through the queue here (small
+// rooms are otherwise delivered inline by the message path, LIMITS.inlineFanoutMaxMembers).
+process.env.INLINE_FANOUT_MAX_MEMBERS = '0';
+
 beforeAll(async () => {
   env = await startTestEnv();
 });

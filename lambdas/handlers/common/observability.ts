@@ -1,30 +1,58 @@
 /**
- * Structured JSON logs (Powertools logger, with request and connection ids appended per
- * invocation) and CloudWatch metrics in embedded metric format (Powertools metrics).
+ * Structured JSON logs (Powertools logger: request and connection ids appended per invocation,
+ * Lambda context keys injected by middleware) and CloudWatch metrics in embedded metric format
+ * (Powertools metrics), written once per invocation and only when something was counted.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext as injectPowertoolsContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 const SERVICE = 'chat-service';
+const NAMESPACE = 'ChatService';
 
-export const logger = new Logger({ serviceName: SERVICE, logLevel: (process.env.LOG_LEVEL as 'INFO') ?? 'INFO' });
+export const logger = new Logger({
+  serviceName: SERVICE,
+  logLevel: (process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO') as 'INFO',
+});
 
-const metrics = new Metrics({ namespace: 'ChatService', serviceName: SERVICE });
+const metrics = new Metrics({ namespace: NAMESPACE, serviceName: SERVICE });
+let pending = 0;
 
 export type CountMetric = 'MessagesSent' | 'MessagesDelivered' | 'StaleConnectionsRemoved' | 'DeliveryFailures' | 'RateLimited';
 
 /**
- * Emits counters at once (one EMF line): handlers call it only when they have something to count,
- * so no empty-metrics warning is ever printed. POWERTOOLS_METRICS_DISABLED turns it off (tests,
- * local runs).
+ * Adds to the invocation's counters. They are published once per invocation, as one EMF line, by
+ * the `injectLambdaContext` middleware when the invocation ends (every counting handler has it),
+ * and never as an empty line. POWERTOOLS_METRICS_DISABLED=true turns metrics off (tests, local runs).
  */
 export function countMetrics(values: Partial<Record<CountMetric, number>>): void {
-  let added = false;
   for (const [name, value] of Object.entries(values)) {
     if (value && value > 0) {
       metrics.addMetric(name, MetricUnit.Count, value);
-      added = true;
+      pending++;
     }
   }
-  if (added) metrics.publishStoredMetrics();
+}
+
+/** Publishes the pending counters (one EMF line) and clears them. */
+export function flushMetrics(): void {
+  if (pending === 0) return;
+  pending = 0;
+  metrics.publishStoredMetrics();
+}
+
+/** Middy middleware: Powertools' Lambda context keys on every log line, metrics flushed at the end. */
+export function injectLambdaContext(target: Logger) {
+  const inner = injectPowertoolsContext(target);
+  return {
+    before: inner.before,
+    after: async (request: Parameters<NonNullable<typeof inner.after>>[0]) => {
+      await inner.after?.(request);
+      flushMetrics();
+    },
+    onError: async (request: Parameters<NonNullable<typeof inner.onError>>[0]) => {
+      await inner.onError?.(request);
+      flushMetrics();
+    },
+  };
 }
