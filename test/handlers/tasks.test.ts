@@ -17,7 +17,7 @@ import type { FanoutTask, Task } from '../../lambdas/domain/tasks.js';
 import { handler as tasksHandler, processBatch } from '../../lambdas/handlers/tasks.js';
 import { LIMITS, TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
 import { connectionId, fakeContext, startTestEnv, type TestEnv } from '../support/env.js';
-import { rest, wsConnect, wsSend } from '../support/invoke.js';
+import { connectClients as connectClientsIn, rest, wsConnect, wsSend } from '../support/invoke.js';
 
 let env: TestEnv;
 
@@ -35,17 +35,7 @@ beforeEach(async () => {
   await env.resetData();
 });
 
-async function connectClients(rooms: Record<string, string>): Promise<Record<string, string>> {
-  const ids: Record<string, string> = {};
-  for (const [name, room] of Object.entries(rooms)) {
-    const id = connectionId(`${name}-`);
-    expect((await wsConnect(id, { query: { room } })).statusCode).toBe(200);
-    ids[name] = id;
-  }
-  await env.drainTasks();
-  env.gateway.reset();
-  return ids;
-}
+const connectClients = (rooms: Record<string, string>) => connectClientsIn(env, rooms);
 
 async function postText(content: string, room = 'general') {
   const res = await rest('POST', '/api/message', { body: { type: 'text', content, sender: 'tester', room } });

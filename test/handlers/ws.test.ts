@@ -13,7 +13,7 @@ import type { ChatMessage } from '../../lambdas/domain/model.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { WS_ACTIONS } from '../../lambdas/shared/routes.js';
 import { connectionId, startTestEnv, type TestEnv } from '../support/env.js';
-import { rest, wsConnect, wsDisconnect, wsSend, wsSendRaw } from '../support/invoke.js';
+import { connectClients as connectClientsIn, rest, wsConnect, wsDisconnect, wsSend, wsSendRaw } from '../support/invoke.js';
 import { AUDIO, b64, gif, IMAGES, padTo, png, wav } from '../support/media.js';
 import type { ServerFrame } from '../support/recording-gateway.js';
 
@@ -29,19 +29,7 @@ beforeEach(async () => {
   await env.resetData();
 });
 
-/** Connects clients (name → room), delivers their greetings, then forgets the recorded frames. */
-async function connectClients(rooms: Record<string, string>): Promise<Record<string, string>> {
-  const ids: Record<string, string> = {};
-  for (const [name, room] of Object.entries(rooms)) {
-    const id = connectionId(`${name}-`);
-    expect((await wsConnect(id, { query: { room } })).statusCode).toBe(200);
-    ids[name] = id;
-  }
-  await env.drainTasks();
-  for (const id of Object.values(ids)) expect(env.gateway.eventsFor(id).map((f) => f.event)).toEqual(['connected']);
-  env.gateway.reset();
-  return ids;
-}
+const connectClients = (rooms: Record<string, string>) => connectClientsIn(env, rooms);
 
 const eventsOf = (id: string) => env.gateway.eventsFor(id);
 

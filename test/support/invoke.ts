@@ -7,7 +7,17 @@ import { handler as connectHandler } from '../../lambdas/handlers/ws-connect.js'
 import { handler as disconnectHandler } from '../../lambdas/handlers/ws-disconnect.js';
 import { handler as messageHandler } from '../../lambdas/handlers/ws-message.js';
 import type { WsResult } from '../../lambdas/handlers/common/ws-event.js';
-import { fakeContext, type HttpEventInit, httpEvent, wsConnectEvent, wsDisconnectEvent, wsMessageEvent } from './env.js';
+import { expect } from 'vitest';
+import {
+  connectionId,
+  fakeContext,
+  type HttpEventInit,
+  httpEvent,
+  type TestEnv,
+  wsConnectEvent,
+  wsDisconnectEvent,
+  wsMessageEvent,
+} from './env.js';
 import type { ServerFrame } from './recording-gateway.js';
 
 export interface RestResponse {
@@ -58,4 +68,18 @@ export async function wsSend(connectionId: string, frame: unknown, options: { ba
     throw new Error(`ws-message answered ${result.statusCode} without a reply frame`);
   }
   return JSON.parse(result.body) as ServerFrame;
+}
+
+/** Connects clients (name → room), delivers their `connected` greetings, then forgets the recorded frames. */
+export async function connectClients(env: TestEnv, rooms: Record<string, string>): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const [name, room] of Object.entries(rooms)) {
+    const id = connectionId(`${name}-`);
+    expect((await wsConnect(id, { query: { room } })).statusCode).toBe(200);
+    ids[name] = id;
+  }
+  await env.drainTasks();
+  for (const id of Object.values(ids)) expect(env.gateway.eventsFor(id).map((f) => f.event)).toEqual(['connected']);
+  env.gateway.reset();
+  return ids;
 }
