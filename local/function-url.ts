@@ -8,12 +8,11 @@
  * Function URL does for a failed invocation); after it, the connection is cut. When the function
  * timeout passes, the response ends, as Lambda ends the invocation.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FUNCTIONS } from '../lambdas/shared/routes.js';
 import { answerPreflight, type CorsConfig, corsHeaders, isPreflight } from './cors.js';
 import { PayloadTooLargeError, buildV2Event, readBody, sendJson } from './http-event.js';
-import { closeServer, urlHost } from './http-api.js';
+import { closeServer, listenHttp } from './http-api.js';
 import { createContext } from './lambda.js';
 import type { RuntimeLogger } from './log.js';
 import { LocalResponseStream, type StreamingHandler, isStreamingHandler } from './streaming-shim.js';
@@ -91,20 +90,9 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
     }
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error) => {
-      logger.error('function url failure', error);
-      if (!res.headersSent) sendJson(res, 500, { Message: 'Internal Server Error' });
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { server, url } = await listenHttp(handle, options, logger, 'function url', { Message: 'Internal Server Error' });
   return {
-    url: `http://${urlHost(options.host)}:${port}`,
+    url,
     activeStreams: () => streams.size,
     async stop() {
       for (const stream of streams) stream.destroy();

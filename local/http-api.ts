@@ -222,10 +222,26 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     res.end(method === 'HEAD' ? undefined : result.body);
   };
 
+  const { server, url } = await listenHttp(handle, options, logger, 'http api', { message: 'Internal Server Error' });
+  return { url, server, stop: () => closeServer(server) };
+}
+
+/**
+ * An HTTP server on `host:port` (0 for a free one) around a request handler: a failure the
+ * handler did not answer becomes a JSON 500 with the given body (as the emulated service would
+ * answer it), never a crash.
+ */
+export async function listenHttp(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  options: { host: string; port: number },
+  logger: RuntimeLogger,
+  label: string,
+  failureBody: unknown,
+): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
-      logger.error('http api failure', error);
-      if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+      logger.error(`${label} failure`, error);
+      if (!res.headersSent) sendJson(res, 500, failureBody);
       else res.destroy();
     });
   });
@@ -234,11 +250,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${urlHost(options.host)}:${port}`,
-    server,
-    stop: () => closeServer(server),
-  };
+  return { server, url: `http://${urlHost(options.host)}:${port}` };
 }
 
 /** Host part of a URL for a listen address (IPv6 in brackets, wildcard as loopback). */
