@@ -40,9 +40,11 @@ export function getContainer(): Container {
     gateway,
     tasks,
     ledger: store,
-    inlineMaxMembers: config.inlineFanoutMaxMembers,
+    // Inline delivery needs the @connections endpoint (and the grant that comes with it): the
+    // functions without it (REST) hand every fan-out to the task queue.
+    inlineMaxMembers: config.wsManagementEndpoint ? config.inlineFanoutMaxMembers : 0,
     // Every fan-out, inline (message path) or from a task, is counted the same way.
-    onStats: (stats) => countMetrics({ MessagesDelivered: stats.delivered, StaleConnectionsRemoved: stats.gone, DeliveryFailures: stats.failed }),
+    onStats: (stats) => countMetrics({ MessagesDelivered: stats.delivered, StaleConnectionsRemoved: stats.gone, DeliveryFailures: stats.failed + stats.dropped }),
   });
   container = {
     config,

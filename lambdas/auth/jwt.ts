@@ -117,12 +117,20 @@ export function signHs256(claims: Record<string, unknown>, secret: string): stri
 export function jwksFetcher(url: string, ttlMs = 10 * 60 * 1000): (kid: string | undefined) => Promise<JwksKey | undefined> {
   let keys: JwksKey[] = [];
   let fetchedAt = 0;
-  const refresh = async () => {
+  // One fetch at a time: concurrent requests of a cold start share it.
+  let refreshing: Promise<void> | undefined;
+  const fetchKeys = async () => {
     const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
     if (!response.ok) throw new Error(`JWKS fetch failed: ${response.status}`);
     const body = (await response.json()) as { keys?: JwksKey[] };
     keys = Array.isArray(body.keys) ? body.keys : [];
     fetchedAt = Date.now();
+  };
+  const refresh = () => {
+    refreshing ??= fetchKeys().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
   };
   return async (kid) => {
     const find = () => keys.find((k) => kid === undefined || k.kid === kid);

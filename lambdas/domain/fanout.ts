@@ -124,11 +124,19 @@ export class AdaptiveConcurrency {
   }
 }
 
-/** Short, stable idempotency key of a part task derived from its parent (keys are at most 200 chars). */
-function partKey(parent: string, part: number): string {
+/**
+ * Short, stable idempotency key of a task derived from its parent (keys are at most 200 chars):
+ * the same parent and detail always give the same key, so a redelivered task hands on its work
+ * under the keys it used before, and the ledger lets each through once; generations never grow.
+ */
+function derivedKey(parent: string, kind: 'p' | 'r' | 'c', detail: string): string {
   const head = parent.split(':')[0]!.slice(0, 64);
-  const digest = createHash('sha1').update(parent).digest('base64url').slice(0, 12);
-  return `${head}:p:${digest}:${part}`;
+  const digest = createHash('sha1').update(`${parent}\n${kind}\n${detail}`).digest('base64url').slice(0, 16);
+  return `${head}:${kind}:${digest}`;
+}
+
+function partKey(parent: string, part: number): string {
+  return derivedKey(parent, 'p', String(part));
 }
 
 /** Largest SendMessageBatch: 10 entries and 256 KB in total (with room for the attributes). */
@@ -320,13 +328,21 @@ export class FanoutService {
   private async handOn(task: FanoutTask, failed: Member[], stats: FanoutStats): Promise<void> {
     if (failed.length === 0) return;
     stats.failed = failed.length;
+    const attempt = (task.attempt ?? 0) + 1;
+    if (attempt > LIMITS.fanoutRetryGenerations) {
+      // Still failing after every follow-up: fail the task itself, so SQS retries it and, after
+      // the queue's max receive count, it lands in the DLQ where it can be inspected and redriven.
+      throw new Error(`${failed.length} deliveries still failing after ${LIMITS.fanoutRetryGenerations} follow-up tasks`);
+    }
     const retries: Task[] = [];
     for (let i = 0; i < failed.length; i += 1000) {
+      const members = failed.slice(i, i + 1000);
       retries.push({
         kind: 'fanout',
-        key: `${task.key}:retry:${Date.now()}:${i}`.slice(0, 200),
-        audience: { type: 'connections', members: failed.slice(i, i + 1000) },
+        key: derivedKey(task.key, 'r', members.map((m) => m.connectionId).join(',')),
+        audience: { type: 'connections', members },
         event: task.event,
+        attempt,
       });
     }
     await this.sendTasks(retries);
@@ -334,7 +350,7 @@ export class FanoutService {
 
   private async continueLater(task: FanoutTask, cursor: { shard?: number; page?: string | undefined }, stats: FanoutStats) {
     stats.continued = true;
-    const next: FanoutTask = { ...task, key: `${task.key}:cont:${cursor.shard ?? 0}:${cursor.page ?? ''}`.slice(0, 200) };
+    const next: FanoutTask = { ...task, key: derivedKey(task.key, 'c', `${cursor.shard ?? 0}:${cursor.page ?? ''}`) };
     next.cursor = cursor.shard === undefined ? {} : { shard: cursor.shard };
     if (cursor.page !== undefined) next.cursor.page = cursor.page;
     await this.deps.tasks.send(next);

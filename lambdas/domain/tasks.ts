@@ -28,6 +28,8 @@ export const fanoutTaskSchema = z.object({
   event: serverEventSchema,
   /** The sender's own connection gets `message_received` instead of the message. */
   exclude: z.optional(str(1, 128)),
+  /** Follow-up generation of a retry (0 for the original task); capped by LIMITS.fanoutRetryGenerations. */
+  attempt: z.optional(z.int().check(z.gte(0), z.lte(100))),
   /** Continuation of a fan-out that ran out of time: where to pick up. */
   cursor: z.optional(z.object({ shard: z.optional(z.int().check(z.gte(0))), page: z.optional(z.string()) })),
 });

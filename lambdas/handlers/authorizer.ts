@@ -12,6 +12,7 @@ import type {
   APIGatewayAuthorizerResult,
 } from 'aws-lambda';
 import { bearerToken, verifyToken } from '../auth/authenticator.js';
+import { ChatError } from '../domain/errors.js';
 import { logger } from './common/observability.js';
 
 export interface AuthContext {
@@ -32,7 +33,13 @@ export async function authorize(event: AuthorizerEvent): Promise<AuthorizerResul
       const claims = await verifyToken(bearerToken(event.headers) ?? '');
       return { isAuthorized: true, context: { userId: claims.sub, roles: claims.roles.join(',') } };
     } catch (error) {
-      logger.info('http request not authorized', { reason: (error as Error).message });
+      // A key-source outage (SSM, JWKS) is a server fault, not a bad token: it must not be
+      // answered (and cached by API Gateway) as a deny.
+      if (!(error instanceof ChatError)) {
+        logger.error('token verification failed', { error: error as Error });
+        throw error;
+      }
+      logger.info('http request not authorized', { reason: error.message });
       return { isAuthorized: false, context: { userId: '', roles: '' } };
     }
   }
@@ -40,7 +47,11 @@ export async function authorize(event: AuthorizerEvent): Promise<AuthorizerResul
   try {
     claims = await verifyToken(event.queryStringParameters?.token ?? '');
   } catch (error) {
-    logger.info('websocket connect not authorized', { reason: (error as Error).message });
+    if (!(error instanceof ChatError)) {
+      logger.error('token verification failed', { error: error as Error });
+      throw error;
+    }
+    logger.info('websocket connect not authorized', { reason: error.message });
     // API Gateway maps this exact message to 401 Unauthorized.
     throw new Error('Unauthorized');
   }

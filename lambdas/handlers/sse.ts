@@ -90,6 +90,7 @@ export async function streamEvents(
     }
   } catch (error) {
     const { status, body } = toErrorBody(error);
+    if (status >= 500) logger.error('sse request failed', { error: error as Error });
     const out = runtime.HttpResponseStream.from(responseStream, {
       statusCode: status,
       headers: { 'content-type': 'application/json; charset=utf-8' },

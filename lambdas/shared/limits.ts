@@ -43,6 +43,8 @@ export const LIMITS = {
   postRetries: 6,
   postRetryBaseMs: 50,
   postRetryMaxMs: 2000,
+  /** Follow-up tasks for deliveries that kept failing; after that the task fails into the DLQ. */
+  fanoutRetryGenerations: 5,
   /** `connected` greeting: retries while API Gateway has not yet made the connection postable. */
   greetRetries: 8,
   greetRetryBaseMs: 50,

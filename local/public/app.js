@@ -39,6 +39,8 @@ var LIMITS = {
   postRetries: 6,
   postRetryBaseMs: 50,
   postRetryMaxMs: 2e3,
+  /** Follow-up tasks for deliveries that kept failing; after that the task fails into the DLQ. */
+  fanoutRetryGenerations: 5,
   /** `connected` greeting: retries while API Gateway has not yet made the connection postable. */
   greetRetries: 8,
   greetRetryBaseMs: 50,

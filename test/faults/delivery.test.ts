@@ -368,9 +368,9 @@ describe('delivery under injected faults', () => {
       removeHang();
     }
     expect(broadcastsDone, JSON.stringify(tally.summary().missing)).toBe(true);
-    const continuations = (id: string) => taskLog.records.filter((r) => r.outcome === 'deleted' && r.body.includes(`"key":"${id}:cont:`));
+    const continuations = (id: string) => taskLog.records.filter((r) => r.outcome === 'deleted' && r.body.includes(`"key":"${id}:c:`));
     // The frames can reach the clients before the event source reports the task deleted.
-    await taskLog.waitFor((r) => r.outcome === 'deleted' && r.body.includes(`"key":"${firstBroadcast}:cont:`), 15_000, 'a continuation of the broadcast');
+    await taskLog.waitFor((r) => r.outcome === 'deleted' && r.body.includes(`"key":"${firstBroadcast}:c:`), 15_000, 'a continuation of the broadcast');
     injector.count('fanout-continuations', continuations(firstBroadcast).length + continuations(secondBroadcast).length);
     // The overrunning invocation failed as a Lambda timeout: its batch came back and was settled.
     // (The task may also have been queued twice, by a lost SendMessage answer: the copy that ran into

@@ -5,6 +5,7 @@
  * deduplicated through the ledger, and the adaptive concurrency limit (AIMD on 429).
  */
 import '../support/quiet.js';
+import { resetContainer } from '../../lambdas/adapters/container.js';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiGatewayConnectionGateway } from '../../lambdas/adapters/apigw-gateway.js';
@@ -55,6 +56,24 @@ function service(options: { pageSize?: number; partSize?: number; inlineMaxMembe
 }
 
 describe('inline fan-out (small rooms)', () => {
+  it('a function without the @connections endpoint (REST on AWS) hands small rooms to the task queue', async () => {
+    const [a, b] = await connect('no-endpoint', 2);
+    const endpoint = process.env.WS_MANAGEMENT_ENDPOINT;
+    process.env.WS_MANAGEMENT_ENDPOINT = '';
+    resetContainer();
+    try {
+      const res = await rest('POST', '/api/message', { body: { type: 'text', content: 'queued', sender: 'x', room: 'no-endpoint' } });
+      expect(res.status).toBe(201);
+      expect(env.gateway.eventsFor(a!)).toEqual([]);
+    } finally {
+      process.env.WS_MANAGEMENT_ENDPOINT = endpoint;
+      resetContainer();
+    }
+    const drained = await env.drainTasks();
+    expect(drained.processed.map((r) => taskOf(r.body).kind)).toEqual(['fanout']);
+    for (const id of [a!, b!]) expect(env.gateway.eventsFor(id).map((f) => f.event)).toEqual(['message']);
+  });
+
   it('delivers a small room from the message path itself: no task is enqueued', async () => {
     const [a, b, c] = await connect('inline', 3);
     const res = await rest('POST', '/api/message', { body: { type: 'text', content: 'inline', sender: 'x', room: 'inline' } });
@@ -124,6 +143,33 @@ describe('large audiences: part tasks for parallel invocations', () => {
     expect(delivered.filter((n) => n === 1)).toHaveLength(2);
     expect(delivered.filter((n) => n === 2)).toHaveLength(2);
   });
+});
+
+describe('follow-up tasks for failing deliveries', () => {
+  it('are keyed deterministically and, past the last generation, fail the task into SQS retries', async () => {
+    const [a] = await connect('stuck', 1);
+    env.gateway.failNext(a!, 500, 1000);
+    const task: FanoutTask = {
+      kind: 'fanout',
+      key: 'stuck-1',
+      audience: { type: 'connections', members: [{ connectionId: a!, protocol: 'json' }] },
+      event: { event: 'message', data: { n: 1 } },
+    };
+    const fast = () => service();
+    await fast().run(task);
+    const first = (await env.receiveRecords(10)).map((r) => taskOf(r.body));
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ kind: 'fanout', attempt: 1 });
+    await env.deleteRecords(await env.receiveRecords(10));
+    // The same task run again (a redelivery) hands on under the same key.
+    await env.ddb.send(new DeleteCommand({ TableName: env.tables.messages, Key: { stream: 'task#stuck-1', id: 'done' } }));
+    await fast().run(task);
+    const again = (await env.receiveRecords(10)).map((r) => taskOf(r.body));
+    expect(again.map((t) => (t as FanoutTask).key)).toEqual(first.map((t) => (t as FanoutTask).key));
+    await env.resetData();
+    env.gateway.failNext(a!, 500, 1000);
+    await expect(fast().run({ ...task, key: 'stuck-2', attempt: 5 })).rejects.toThrow(/still failing after 5 follow-up tasks/);
+  }, 60_000);
 });
 
 describe('AdaptiveConcurrency', () => {
