@@ -1,6 +1,7 @@
 /**
- * Typed errors of the service. Handlers map them to HTTP responses or WebSocket `error` frames in
- * one place (lambdas/protocol/errors.ts); anything else becomes a generic `internal_error`.
+ * Typed errors of the service. `toErrorBody` below is the one place that maps them to what a client
+ * sees (an HTTP status and body, or a WebSocket `error` event); anything else becomes a generic
+ * `internal_error` with no detail.
  */
 export type ErrorCode =
   | 'invalid_json'

@@ -51,12 +51,6 @@ export function isUlid(value: string): boolean {
   return ULID_RE.test(value);
 }
 
-/** Milliseconds encoded in a ULID. */
-export function ulidTime(id: string): number {
-  let t = 0;
-  for (const ch of id.slice(0, 10)) t = t * 32 + ALPHABET.indexOf(ch);
-  return t;
-}
 
 /** The smallest ULID of a given millisecond: a cursor for "everything since time t". */
 export function ulidFloor(time: number): string {

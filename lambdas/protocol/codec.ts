@@ -36,12 +36,9 @@ export interface Codec {
   acceptConnect?(connectionId: string): string[];
 }
 
-const codecs: Partial<Record<WireProtocol, Codec>> = { json: jsonCodec, socketio: socketioCodec };
+const codecs: Record<WireProtocol, Codec> = { json: jsonCodec, socketio: socketioCodec };
 
-export function registerCodec(codec: Codec): void {
-  codecs[codec.protocol] = codec;
-}
-
+/** A protocol value read back from storage that is not known falls back to JSON. */
 export function codecFor(protocol: WireProtocol): Codec {
   return codecs[protocol] ?? jsonCodec;
 }
