@@ -6,7 +6,7 @@
  *
  * --out writes each bundle to <dir>/<function>/index.mjs (for module-load timing), --top lists the
  * n largest packages of each bundle (from the esbuild metafile), --json prints the results as
- * JSON, --check exits 1 when a bundle is over the 300 KB budget (issue 6).
+ * JSON, --check exits 1 when a bundle is over the 300 KB budget (README, Performance).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

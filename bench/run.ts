@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every measurement of issue 6 in one run, printed as a table and written to
+ * `npm run bench`: every performance measurement (README, Performance) in one run, printed as a table and written to
  * bench/results.json (build output goes to bench/out/, git-ignored).
  *
  *   npx tsx bench/run.ts [--quick] [--only cold,warm,fanout,live,cost,sse] [--out <file>] [--no-write]

@@ -25,7 +25,7 @@ import { ACCESS } from './access.js';
 /** Repository root (holds package-lock.json and lambdas/); esbuild runs here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-/** Issue 6: every bundle stays under this size. */
+/** Performance target (README): every bundle stays under this size. */
 export const BUNDLE_BUDGET_BYTES = 300 * 1024;
 
 /** Node version of the Lambda runtime (lib/constructs/chat-function.ts: NODEJS_22_X). */

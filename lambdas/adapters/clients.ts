@@ -39,7 +39,7 @@ export function dynamoClient(): DynamoDBDocumentClient {
 /**
  * `cacheMiddleware`: the middleware stack is resolved once per command type instead of on every
  * call (plugins are added at construction, before the first call), which saves CPU on every
- * request; a fan-out spends most of its CPU in the SDK (bench/, issue 6).
+ * request; a fan-out spends most of its CPU in the SDK (bench/).
  */
 export function sqsClient(): SQSClient {
   sqs ??= withPlugins(new SQSClient({ maxAttempts: 4, cacheMiddleware: true }));

@@ -25,7 +25,7 @@ export interface ChatServiceDeps {
   retentionDays: number;
   /**
    * Inline fan-out of small rooms (LIMITS.inlineFanoutMaxMembers): the message path delivers the
-   * room itself and enqueues only what failed, skipping the queue hop (cost and latency, issue 6).
+   * room itself and enqueues only what failed, skipping the queue hop (cost and latency, see bench/).
    */
   fanout?: Pick<FanoutService, 'inlineEnabled' | 'deliverInline'>;
 }

@@ -5,7 +5,7 @@
  * hands whatever it could not finish (time running out, retries exhausted) to a follow-up task so
  * nothing is lost and nothing already delivered is sent again.
  *
- * Shape of a large fan-out (issue 6): the task that reads a room (or every shard, for a broadcast)
+ * Shape of a large fan-out (measured in bench/): the task that reads a room (or every shard, for a broadcast)
  * delivers the first page itself and turns every further page into a part task (an explicit list
  * of at most `partSize` connections, sent with SendMessageBatch), so the pages are posted by
  * parallel invocations while the reader is still reading. Small rooms skip the queue altogether:

@@ -47,7 +47,7 @@ const MnemonistLRUCache = createRequire(import.meta.url)('mnemonist/lru-cache') 
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
 /**
- * Issue 6 wants every bundle under 300 KB. wsMessage and tasks use all three SDK clients
+ * The performance target is every bundle under 300 KB. wsMessage and tasks use all three SDK clients
  * (DynamoDB, SQS, @connections) and stay above it (see the closing note); their ceilings keep
  * them from growing.
  */

@@ -1,5 +1,5 @@
 /**
- * The fan-out design of issue 6, on the embedded emulators and the recording @connections endpoint:
+ * The fan-out design (README, Performance), on the embedded emulators and the recording @connections endpoint:
  * small rooms delivered inline by the message path (no task), what fails inline handed to a task,
  * large audiences split into part tasks (SendMessageBatch) that other invocations deliver, parts
  * deduplicated through the ledger, and the adaptive concurrency limit (AIMD on 429).
