@@ -6,6 +6,7 @@
  */
 import type { Identity } from '../domain/model.js';
 import { ChatError } from '../domain/errors.js';
+import { type Headers, headerValue } from '../shared/headers.js';
 import { type JwtClaims, jwksFetcher, type VerifierOptions, verifyJwt } from './jwt.js';
 
 export const AUTH_ENV = {
@@ -69,12 +70,21 @@ export function resetAuth(): void {
 }
 
 /** `Authorization: Bearer <token>` → token. */
-export function bearerToken(headers: Record<string, string | undefined> | null | undefined): string | undefined {
-  if (!headers) return undefined;
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'authorization');
-  const value = key ? headers[key] : undefined;
-  const match = value?.match(/^Bearer\s+(\S+)$/i);
-  return match?.[1];
+export function bearerToken(headers: Headers): string | undefined {
+  return headerValue(headers, 'authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1];
+}
+
+/**
+ * The caller as an authorizer described it (`{ userId, roles }`, roles comma-separated: context
+ * values are strings). With auth on, a request without one never came through the authorizer: 401
+ * with `hint` telling how to authenticate. With auth off, every caller is ANONYMOUS.
+ */
+export function identityFromAuthorizer(context: Record<string, unknown> | null | undefined, hint: string): Identity {
+  if (!authEnabled()) return ANONYMOUS;
+  const userId = context?.userId;
+  if (typeof userId !== 'string' || userId === '') throw new ChatError('unauthorized', hint);
+  const roles = typeof context?.roles === 'string' ? context.roles.split(',').filter(Boolean) : [];
+  return { userId, roles };
 }
 
 export function requireRole(identity: Identity, role: string): void {

@@ -9,6 +9,7 @@ import { assertFitsOneFrame, buildMessage, type DraftMessage } from './messages.
 import {
   type ChatMessage,
   GLOBAL_STREAM,
+  itemId,
   type PublishedEvent,
   type ServerEvent,
   type StreamItem,
@@ -110,11 +111,8 @@ export class ChatService {
   /** Items of the given streams after an id, merged in id order (SSE resume and WebSocket resume). */
   async since(streams: string[], after: string, limit: number): Promise<StreamItem[]> {
     const pages = await Promise.all(streams.map((stream) => this.deps.store.pageAfter(stream, after, limit)));
-    const merged = pages.flat().sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+    const merged = pages.flat().sort((a, b) => (itemId(a) < itemId(b) ? -1 : itemId(a) > itemId(b) ? 1 : 0));
     return merged.slice(0, limit);
   }
 }
 
-export function idOf(item: StreamItem): string {
-  return item.kind === 'event' ? item.event.id : item.message.id;
-}

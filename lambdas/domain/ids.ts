@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-const ULID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+export const ULID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
 let lastTime = -1;
 let lastRandom: number[] = [];

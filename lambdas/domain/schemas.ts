@@ -5,9 +5,9 @@
  */
 import * as z from 'zod/mini';
 import { LIMITS } from '../shared/limits.js';
+import { ULID_RE } from './ids.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.:-]+$/;
-const ULID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
 export const roomSchema = z.string({ error: 'room must be a string' }).check(
   z.minLength(1, 'room must not be empty'),

@@ -1,6 +1,6 @@
 /** Server-Sent Events framing of stream items (protocol-neutral, no I/O). */
-import { eventOf, idOf } from './chat-service.js';
-import { GLOBAL_STREAM, type StreamItem } from './model.js';
+import { eventOf } from './chat-service.js';
+import { GLOBAL_STREAM, itemId, roomStream, type StreamItem } from './model.js';
 
 /** SSE event name: `message`, `broadcast`, or the published event's own `event_type`. */
 export function sseEventName(item: StreamItem): string {
@@ -9,7 +9,7 @@ export function sseEventName(item: StreamItem): string {
 
 export function formatSse(item: StreamItem): string {
   const data = item.kind === 'event' ? item.event : item.message;
-  return `id: ${idOf(item)}\nevent: ${sseEventName(item)}\ndata: ${JSON.stringify(data)}\n\n`;
+  return `id: ${itemId(item)}\nevent: ${sseEventName(item)}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 export const sseComment = (text: string) => `: ${text.replace(/[\r\n]/g, ' ')}\n\n`;
@@ -21,7 +21,7 @@ export function itemFromEvent(event: { event: string; data: unknown }): StreamIt
   if (!data || typeof data !== 'object' || typeof data.id !== 'string') return undefined;
   switch (event.event) {
     case 'message':
-      return { kind: 'message', stream: `room#${String(data.room)}`, message: data as never };
+      return { kind: 'message', stream: roomStream(String(data.room)), message: data as never };
     case 'broadcast':
       return { kind: 'broadcast', stream: GLOBAL_STREAM, message: data as never };
     case 'notification':

@@ -4,12 +4,12 @@
  */
 import { LIMITS } from '../shared/limits.js';
 import { WS_ACTIONS, type WsAction } from '../shared/routes.js';
-import { type ChatService, eventOf, idOf } from './chat-service.js';
+import { type ChatService, eventOf } from './chat-service.js';
 import { resolveSender } from '../auth/authenticator.js';
 import type { ConnectionService } from './connections.js';
 import { ChatError } from './errors.js';
 import type { DraftMessage } from './messages.js';
-import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type ServerEvent, roomStream } from './model.js';
+import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, itemId, type ServerEvent, roomStream } from './model.js';
 import {
   joinSchema,
   messageInputSchema,
@@ -110,7 +110,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       const room = input.room ?? record.room ?? DEFAULT_ROOM;
       const items = await ctx.chat.since([roomStream(room), GLOBAL_STREAM], input.after, LIMITS.sseResumeMaxItems);
       for (const item of items) await ctx.sendToSelf(eventOf(item));
-      const last = items.length > 0 ? idOf(items[items.length - 1]!) : input.after;
+      const last = items.length > 0 ? itemId(items[items.length - 1]!) : input.after;
       return {
         event: 'resumed',
         data: { room, count: items.length, last_id: last, complete: items.length < LIMITS.sseResumeMaxItems },

@@ -9,7 +9,7 @@ import { ChatError } from '../domain/errors.js';
 import { DEFAULT_ROOM } from '../domain/model.js';
 import { historyQuerySchema, messageInputSchema, publishEventSchema } from '../domain/schemas.js';
 import { parseWith } from '../domain/validation.js';
-import { ADMIN_ROLE, ANONYMOUS, authEnabled, requireRole, resolveSender } from '../auth/authenticator.js';
+import { ADMIN_ROLE, identityFromAuthorizer, requireRole, resolveSender } from '../auth/authenticator.js';
 import type { Identity } from '../domain/model.js';
 import { LIMITS } from '../shared/limits.js';
 import { HTTP_ROUTES, type HttpOperation } from '../shared/routes.js';
@@ -45,14 +45,8 @@ function findOperation(event: APIGatewayProxyEventV2): HttpOperation {
  * With auth on, a request without one never came through the authorizer: 401.
  */
 export function identityOf(event: APIGatewayProxyEventV2): Identity {
-  if (!authEnabled()) return ANONYMOUS;
   const context = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } }).authorizer?.lambda;
-  const userId = context?.userId;
-  if (typeof userId !== 'string' || userId === '') {
-    throw new ChatError('unauthorized', 'Send a valid token: Authorization: Bearer <token>');
-  }
-  const roles = typeof context?.roles === 'string' ? context.roles.split(',').filter(Boolean) : [];
-  return { userId, roles };
+  return identityFromAuthorizer(context, 'Send a valid token: Authorization: Bearer <token>');
 }
 
 const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promise<HttpResult>> = {

@@ -15,16 +15,15 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { getContainer } from '../adapters/container.js';
 import { authEnabled, bearerToken, verifyToken } from '../auth/authenticator.js';
-import { idOf } from '../domain/chat-service.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
 import { isUlid, ulidFloor } from '../domain/ids.js';
-import { DEFAULT_ROOM, GLOBAL_STREAM, roomStream } from '../domain/model.js';
+import { DEFAULT_ROOM, GLOBAL_STREAM, itemId, roomStream, type StreamItem } from '../domain/model.js';
 import { roomSchema } from '../domain/schemas.js';
 import { formatSse, itemFromEvent, SentIds, sseComment, sseRetry } from '../domain/sse.js';
 import { openRelay, type Relay } from '../adapters/ws-relay.js';
-import type { StreamItem } from '../domain/model.js';
 import { parseWith } from '../domain/validation.js';
 import { LIMITS } from '../shared/limits.js';
+import { headerValue } from '../shared/headers.js';
 import { SSE_PATH } from '../shared/routes.js';
 import { logger } from './common/observability.js';
 import { hasStreamingRuntime, streamingRuntime } from './common/streaming.js';
@@ -52,12 +51,6 @@ export interface SseOptions {
 /** The relay pings well inside API Gateway's 10-minute idle timeout. */
 const RELAY_PING_MS = 5 * 60 * 1000;
 
-function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  return key ? headers[key] : undefined;
-}
-
 const sleepOrClose = (ms: number, closed: Promise<void>) =>
   Promise.race([new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.()), closed]);
 
@@ -83,7 +76,7 @@ export async function streamEvents(
     token = query.token ?? bearerToken(event.headers);
     if (authEnabled()) await verifyToken(token ?? '');
     room = query.room;
-    const lastId = header(event, 'last-event-id') ?? query.lastEventId;
+    const lastId = headerValue(event.headers, 'last-event-id') ?? query.lastEventId;
     if (lastId !== undefined && lastId !== '') {
       if (!isUlid(lastId)) throw new ChatError('validation_error', 'Last-Event-ID must be an event id from this stream');
       resumeAfter = lastId;
@@ -149,12 +142,12 @@ export async function streamEvents(
       const items = await chat.since(streams, cursor ?? after, LIMITS.sseResumeMaxItems);
       const fullPage = items.length >= LIMITS.sseResumeMaxItems;
       for (const item of items) {
-        const id = idOf(item);
+        const id = itemId(item);
         if (id <= floor || sent.has(id)) continue;
         out.write(formatSse(item));
         sent.set(id, now);
       }
-      if (fullPage) cursor = idOf(items[items.length - 1]!);
+      if (fullPage) cursor = itemId(items[items.length - 1]!);
       else if (sent.size > 0) cursor = undefined;
       for (const [id, at] of sent) if (at < now - 2 * LOOKBACK_MS && sent.size > 1) sent.delete(id);
       if (Date.now() - lastHeartbeat >= heartbeatMs) {
@@ -194,7 +187,7 @@ async function relayStream(args: RelayStreamArgs): Promise<'done' | 'unavailable
   let live = false;
   const buffered: StreamItem[] = [];
   const send = (item: StreamItem) => {
-    const id = idOf(item);
+    const id = itemId(item);
     if (id <= floor || sent.has(id) || args.isClosed()) return;
     sent.add(id);
     out.write(formatSse(item));
@@ -230,10 +223,10 @@ async function relayStream(args: RelayStreamArgs): Promise<'done' | 'unavailable
       const items = await chat.since([roomStream(room), GLOBAL_STREAM], cursor, LIMITS.sseResumeMaxItems);
       for (const item of items) send(item);
       if (items.length < LIMITS.sseResumeMaxItems) break;
-      cursor = idOf(items[items.length - 1]!);
+      cursor = itemId(items[items.length - 1]!);
     }
     live = true;
-    for (const item of buffered.sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1))) send(item);
+    for (const item of buffered.sort((a, b) => (itemId(a) < itemId(b) ? -1 : 1))) send(item);
     buffered.length = 0;
     let lastPing = Date.now();
     while (!args.isClosed() && Date.now() < args.endAt) {

@@ -5,7 +5,8 @@
 import middy from '@middy/core';
 import { getContainer } from '../adapters/container.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
-import { ANONYMOUS, authEnabled } from '../auth/authenticator.js';
+import { identityFromAuthorizer } from '../auth/authenticator.js';
+import { headerValue } from '../shared/headers.js';
 import { DEFAULT_ROOM, type Identity, type WireProtocol } from '../domain/model.js';
 import { roomSchema } from '../domain/schemas.js';
 import { injectLambdaContext, logger } from './common/observability.js';
@@ -18,12 +19,7 @@ export function protocolOf(query: Record<string, string | undefined>): WireProto
 
 /** The identity the `$connect` authorizer attached; with auth on, none means no authorizer ran: 401. */
 export function identityOf(event: WsEvent): Identity {
-  if (!authEnabled()) return ANONYMOUS;
-  const auth = event.requestContext.authorizer ?? {};
-  const userId = typeof auth.userId === 'string' && auth.userId ? auth.userId : undefined;
-  if (!userId) throw new ChatError('unauthorized', 'Connect with ?token=<token>');
-  const roles = typeof auth.roles === 'string' ? auth.roles.split(',').filter(Boolean) : [];
-  return { userId, roles };
+  return identityFromAuthorizer(event.requestContext.authorizer, 'Connect with ?token=<token>');
 }
 
 /**
@@ -31,9 +27,7 @@ export function identityOf(event: WsEvent): Identity {
  * configured origins. Non-browser clients (no Origin header) are let through: they hold a token.
  */
 export function checkOrigin(event: WsEvent, allowed: string[]): void {
-  const headers = event.headers ?? {};
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'origin');
-  const origin = key ? headers[key] : undefined;
+  const origin = headerValue(event.headers, 'origin');
   if (origin === undefined || allowed.length === 0 || allowed.includes('*')) return;
   if (!allowed.includes(origin)) throw new ChatError('forbidden', 'Origin is not allowed');
 }

@@ -35,13 +35,41 @@ export function waitForEvent<T>(
 }
 
 /**
+ * Everything a source reported, kept from the start: a test can wait for a value that may already
+ * have arrived (no race between "act" and "start listening") or is still to come.
+ */
+export class Recorded<T> {
+  readonly items: T[] = [];
+  private readonly listeners = new Set<(item: T) => void>();
+
+  push(item: T): void {
+    this.items.push(item);
+    for (const listener of [...this.listeners]) listener(item);
+  }
+
+  waitFor(predicate: (item: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+    const ready = this.items.find(predicate);
+    if (ready !== undefined) return Promise.resolve(ready);
+    return waitForEvent<T>(
+      (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+      predicate,
+      timeoutMs,
+      what,
+    );
+  }
+}
+
+/**
  * A WebSocket client that keeps every frame it receives, so a test can wait for a frame that may
  * already have arrived (no race between "send" and "start listening").
  */
 export class WsClient {
-  readonly frames: Frame[] = [];
+  private readonly log = new Recorded<Frame>();
+  readonly frames: Frame[] = this.log.items;
   private readonly consumed = new Set<Frame>();
-  private readonly listeners = new Set<(frame: Frame) => void>();
   readonly closed: Promise<{ code: number; reason: string }>;
 
   constructor(readonly ws: WebSocket) {
@@ -54,31 +82,23 @@ export class WsClient {
       } catch {
         frame = { event: '', data: {}, raw };
       }
-      this.frames.push(frame);
-      for (const listener of [...this.listeners]) listener(frame);
+      this.log.push(frame);
     });
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
   /** The next frame (received earlier and not yet taken, or still to come) that matches. */
   next(predicate: (frame: Frame) => boolean, timeoutMs = 10_000, what = 'a frame'): Promise<Frame> {
-    const ready = this.frames.find((f) => !this.consumed.has(f) && predicate(f));
-    if (ready) {
-      this.consumed.add(ready);
-      return Promise.resolve(ready);
-    }
-    return waitForEvent<Frame>(
-      (listener) => {
-        this.listeners.add(listener);
-        return () => this.listeners.delete(listener);
-      },
-      (f) => !this.consumed.has(f) && predicate(f),
-      timeoutMs,
-      `${what} (received so far: ${this.frames.map((f) => f.event || f.raw.slice(0, 60)).join(', ')})`,
-    ).then((frame) => {
-      this.consumed.add(frame);
-      return frame;
-    });
+    return this.log
+      .waitFor(
+        (f) => !this.consumed.has(f) && predicate(f),
+        timeoutMs,
+        `${what} (received so far: ${this.frames.map((f) => f.event || f.raw.slice(0, 60)).join(', ')})`,
+      )
+      .then((frame) => {
+        this.consumed.add(frame);
+        return frame;
+      });
   }
 
   nextEvent(event: string, predicate: (frame: Frame) => boolean = () => true, timeoutMs = 10_000): Promise<Frame> {
@@ -143,29 +163,16 @@ export async function joinRoom(runtime: Runtime, room: string): Promise<{ client
  * for the outcome of a task that may already have run by the time it asks.
  */
 export class TaskLog {
-  readonly records: RecordOutcome[] = [];
-  private readonly listeners = new Set<(record: RecordOutcome) => void>();
-  private readonly onRecord = (record: RecordOutcome) => {
-    this.records.push(record);
-    for (const listener of [...this.listeners]) listener(record);
-  };
+  private readonly log = new Recorded<RecordOutcome>();
+  readonly records: RecordOutcome[] = this.log.items;
+  private readonly onRecord = (record: RecordOutcome) => this.log.push(record);
 
   constructor(private readonly runtime: Runtime) {
     runtime.tasks.on('record', this.onRecord);
   }
 
   waitFor(predicate: (record: RecordOutcome) => boolean, timeoutMs = 15_000, what = 'a task outcome'): Promise<RecordOutcome> {
-    const seen = this.records.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return waitForEvent<RecordOutcome>(
-      (listener) => {
-        this.listeners.add(listener);
-        return () => this.listeners.delete(listener);
-      },
-      predicate,
-      timeoutMs,
-      what,
-    );
+    return this.log.waitFor(predicate, timeoutMs, what);
   }
 
   /** The fan-out (or any task) carrying `text` in its body has run and been deleted from the queue. */
@@ -212,9 +219,9 @@ export interface SseEvent {
 
 /** An EventSource (the `eventsource` package, as in a browser) that keeps every event it gets. */
 export class SseClient {
-  readonly events: SseEvent[] = [];
+  private readonly received = new Recorded<SseEvent>();
+  readonly events: SseEvent[] = this.received.items;
   readonly opens: number[] = [];
-  private readonly listeners = new Set<(event: SseEvent) => void>();
   readonly source: EventSource;
 
   constructor(url: string, types: string[], init?: { headers?: Record<string, string> }) {
@@ -226,24 +233,13 @@ export class SseClient {
     for (const type of types) {
       this.source.addEventListener(type, (ev) => {
         const event: SseEvent = { type, id: ev.lastEventId, data: JSON.parse(ev.data) };
-        this.events.push(event);
-        for (const listener of [...this.listeners]) listener(event);
+        this.received.push(event);
       });
     }
   }
 
   waitFor(predicate: (event: SseEvent) => boolean, timeoutMs = 15_000, what = 'an SSE event'): Promise<SseEvent> {
-    const ready = this.events.find(predicate);
-    if (ready) return Promise.resolve(ready);
-    return waitForEvent<SseEvent>(
-      (listener) => {
-        this.listeners.add(listener);
-        return () => this.listeners.delete(listener);
-      },
-      predicate,
-      timeoutMs,
-      what,
-    );
+    return this.received.waitFor(predicate, timeoutMs, what);
   }
 
   /** Resolves once the EventSource is open (its first connection). */
