@@ -7,7 +7,8 @@ import { type Codec, codecFor } from '../protocol/codec.js';
 import type { ConnectionRecord, Identity, ServerEvent, WireProtocol } from './model.js';
 import type { Clock, ConnectionGateway, ConnectionStore, TaskQueue } from './ports.js';
 import { TransientDeliveryError } from './ports.js';
-import { sleep, backoffDelay, withRetry } from './retry.js';
+import { postWithRetry } from './post.js';
+import { backoffDelay, sleep } from './retry.js';
 import type { GreetTask } from './tasks.js';
 
 /** The `connected` greeting, the same for every protocol. */
@@ -66,12 +67,7 @@ export class ConnectionService {
     }
     const frames = [...(codec.acceptConnect?.(connectionId) ?? []), codec.encode(connectedEvent(record))];
     for (const frame of frames) {
-      const outcome = await withRetry(() => this.deps.gateway.post(connectionId, frame), {
-        retries: LIMITS.postRetries,
-        baseMs: LIMITS.postRetryBaseMs,
-        maxMs: LIMITS.postRetryMaxMs,
-        retryable: (error) => error instanceof TransientDeliveryError,
-      });
+      const outcome = await postWithRetry(this.deps.gateway, connectionId, frame);
       if (outcome === 'gone') {
         await this.deps.connections.remove(connectionId);
         return 'gone';
@@ -99,7 +95,11 @@ export class ConnectionService {
         continue;
       }
       if (outcome === 'ok') {
-        for (const frame of task.frames.slice(1)) await this.deps.gateway.post(task.connectionId, frame);
+        // Later frames are retried on their own: failing the task here would make SQS send the
+        // first frame again.
+        for (const frame of task.frames.slice(1)) {
+          if ((await postWithRetry(this.deps.gateway, task.connectionId, frame)) === 'gone') return 'gone';
+        }
         return 'sent';
       }
       if (attempt >= LIMITS.greetRetries) {

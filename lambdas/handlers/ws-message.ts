@@ -7,8 +7,7 @@ import middy from '@middy/core';
 import { getContainer } from '../adapters/container.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
 import type { ServerEvent } from '../domain/model.js';
-import { TransientDeliveryError } from '../domain/ports.js';
-import { withRetry } from '../domain/retry.js';
+import { postWithRetry } from '../domain/post.js';
 import { runAction } from '../domain/ws-actions.js';
 import { LIMITS } from '../shared/limits.js';
 import { type Codec, codecFor } from '../protocol/codec.js';
@@ -57,13 +56,7 @@ export async function message(event: WsEvent, context?: { getRemainingTimeInMill
       sendToSelf: async (ev: ServerEvent) => {
         const payload = codec.encode(ev);
         const remaining = context?.getRemainingTimeInMillis?.();
-        await withRetry(() => container.gateway.post(connectionId, payload), {
-          retries: LIMITS.postRetries,
-          baseMs: LIMITS.postRetryBaseMs,
-          maxMs: LIMITS.postRetryMaxMs,
-          retryable: (error) => error instanceof TransientDeliveryError,
-          ...(remaining !== undefined ? { deadline: Date.now() + remaining - REPLY_MARGIN_MS } : {}),
-        });
+        await postWithRetry(container.gateway, connectionId, payload, remaining !== undefined ? Date.now() + remaining - REPLY_MARGIN_MS : undefined);
       },
     });
     if (reply.event === 'message_received') countMetrics({ MessagesSent: 1 });
