@@ -141,7 +141,7 @@ function sandboxEnv(name: string): NodeJS.ProcessEnv {
     TZ: ':UTC',
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     AWS_LAMBDA_FUNCTION_NAME: `chat-${name}`,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(FUNCTIONS[name as FunctionName]?.memoryMb ?? 256),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',

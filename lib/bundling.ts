@@ -4,7 +4,7 @@
  * `esbuildOptionsFor(name)`, the same settings in esbuild's JS API form, so it measures the bundles
  * that get deployed.
  *
- * Settings: an ESM bundle for Node 22, minified, tree-shaken, no source map, with the pinned AWS
+ * Settings: an ESM bundle for Node 24, minified, tree-shaken, no source map, with the pinned AWS
  * SDK bundled. Aliases swap modules that cannot run, or are not allowed to run, on Lambda for
  * small stand-ins from lambdas/shims (the local runtime and the tests import the real modules):
  * - `@aws-sdk/credential-provider-node` → environment credentials only (what Lambda provides);
@@ -28,8 +28,8 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Performance target (README): every bundle stays under this size. */
 export const BUNDLE_BUDGET_BYTES = 300 * 1024;
 
-/** Node version of the Lambda runtime (lib/constructs/chat-function.ts: NODEJS_22_X). */
-export const BUNDLE_TARGET = 'node22';
+/** Node version of the Lambda runtime (lib/constructs/chat-function.ts: NODEJS_24_X). */
+export const BUNDLE_TARGET = 'node24';
 
 /** Absolute path of the handler module of a function. */
 export function handlerEntry(name: FunctionName): string {
@@ -64,7 +64,6 @@ export function aliasesFor(name: FunctionName): Record<string, string> {
 /** The settings both forms below are built from. */
 interface BundleSettings {
   entry: string;
-  /** Left out of the bundle: `ws` is only a fallback for Node < 22 (Lambda has a global WebSocket). */
   external: string[];
   target: string;
   minify: boolean;
@@ -76,7 +75,7 @@ interface BundleSettings {
 function settingsFor(name: FunctionName): BundleSettings {
   return {
     entry: handlerEntry(name),
-    external: ['ws'],
+    external: [],
     target: BUNDLE_TARGET,
     minify: true,
     mainFields: ['module', 'main'],
@@ -100,7 +99,6 @@ export function bundlingOptionsFor(name: FunctionName): BundlingOptions {
     bundleAwsSDK: true,
     esbuildArgs: {
       '--tree-shaking': 'true',
-      '--external:ws': true,
       // Rendered by CDK as one `--alias:<module>=<path>` argument per entry.
       '--alias': Object.entries(s.alias).map(([from, to]) => `${from}=${to}`),
     },

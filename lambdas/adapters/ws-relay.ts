@@ -3,8 +3,8 @@
  * stream's room like any client and relays what fan-out pushes to it, so an idle SSE stream costs
  * no database reads and a new message reaches it as fast as it reaches WebSocket clients.
  *
- * Node.js 22 (the Lambda runtime) has a global WebSocket; on older Node the `ws` package is loaded
- * instead (the Lambda bundle marks it external: it is never needed there).
+ * It uses the global WebSocket of the Lambda runtime's Node.js (24), the same one the tests and the
+ * local runtime run on.
  */
 import type { ServerEvent } from '../domain/model.js';
 
@@ -17,11 +17,10 @@ interface MinimalSocket {
 
 type SocketCtor = new (url: string) => MinimalSocket;
 
-async function socketClass(): Promise<SocketCtor> {
+function socketClass(): SocketCtor {
   const native = (globalThis as { WebSocket?: SocketCtor }).WebSocket;
-  if (native) return native;
-  const mod = (await import('ws')) as unknown as { WebSocket: SocketCtor };
-  return mod.WebSocket;
+  if (!native) throw new Error('No global WebSocket: the SSE relay needs Node.js 22 or later');
+  return native;
 }
 
 export interface RelayOptions {
@@ -45,7 +44,7 @@ export interface Relay {
 
 /** Opens the relay and resolves once `connected` arrived, i.e. fan-out can reach it. */
 export async function openRelay(options: RelayOptions): Promise<Relay> {
-  const Socket = await socketClass();
+  const Socket = socketClass();
   const url = new URL(options.url);
   url.searchParams.set('room', options.room);
   if (options.token) url.searchParams.set('token', options.token);

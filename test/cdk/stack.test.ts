@@ -333,9 +333,9 @@ describe('Lambda functions', () => {
     expect(ofType('AWS::Lambda::Function')).toHaveLength(FUNCTION_NAMES.length);
   });
 
-  it.each(FUNCTION_NAMES)('%s: nodejs22.x, arm64, handler, memory/timeout, own log group', (name) => {
+  it.each(FUNCTION_NAMES)('%s: nodejs24.x, arm64, handler, memory/timeout, own log group', (name) => {
     const p = resources[fnId(name)]!.Properties;
-    expect(p.Runtime).toBe('nodejs22.x');
+    expect(p.Runtime).toBe('nodejs24.x');
     expect(p.Architectures).toEqual(['arm64']);
     expect(p.Handler).toBe('index.handler');
     expect(p.MemorySize).toBe(FUNCTIONS[name].memoryMb);
