@@ -1,0 +1,56 @@
+/**
+ * The client's pure parts: the ids it derives resume cursors from (checked against the service's
+ * own ULIDs), full-jitter backoff bounds, and that the generated wire file matches the service's
+ * sources (`npm run build:client` regenerates it).
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { backoffDelay } from '../../client/src/backoff.js';
+import { SeenIds, ulidFloor, ulidTime } from '../../client/src/ids.js';
+import { GENERATED_PATH, generate } from '../../client/scripts/generate.js';
+import { ulid, ulidFloor as serverUlidFloor } from '../../lambdas/domain/ids.js';
+
+describe('client ids', () => {
+  it('reads the time of the service ULIDs and builds the same floor ids as the service', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 47 }), (time) => {
+        expect(ulidFloor(time)).toBe(serverUlidFloor(time));
+        expect(ulidTime(serverUlidFloor(time))).toBe(time);
+      }),
+    );
+    const before = Date.now();
+    const id = ulid();
+    expect(ulidTime(id)).toBeGreaterThanOrEqual(before);
+    expect(ulidTime(id)).toBeLessThanOrEqual(Date.now());
+    expect(ulidFloor(ulidTime(id)) <= id).toBe(true);
+  });
+
+  it('forgets the oldest ids beyond its bound', () => {
+    const seen = new SeenIds(3);
+    for (const id of ['a', 'b', 'c', 'd']) seen.add(id);
+    expect(['a', 'b', 'c', 'd'].map((id) => seen.has(id))).toEqual([false, true, true, true]);
+  });
+});
+
+describe('backoff', () => {
+  it('waits between 0 and min(max, base * 2^attempt), spread over the whole range', () => {
+    const options = { baseMs: 100, maxMs: 5_000 };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 60 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (attempt, r) => {
+        const delay = backoffDelay(attempt, options, () => r);
+        expect(delay).toBeGreaterThanOrEqual(0);
+        expect(delay).toBeLessThan(Math.max(1, Math.min(options.maxMs, options.baseMs * 2 ** attempt)));
+      }),
+    );
+    expect(backoffDelay(3, options, () => 0.999999)).toBe(799);
+    expect(backoffDelay(20, options, () => 0.5)).toBe(2_500);
+    expect(backoffDelay(3, options, () => 0)).toBe(0);
+  });
+});
+
+describe('generated wire file', () => {
+  it('is what the generator makes from the service sources today', () => {
+    expect(readFileSync(GENERATED_PATH, 'utf8')).toBe(generate());
+  });
+});
