@@ -116,7 +116,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   private failures = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
-  private sendPausedUntil = 0;
+  /** Set while waiting out a retryable refusal (`rate_limited`, `internal_error`). */
+  private sendsPaused = false;
   private pauseTimer: ReturnType<typeof setTimeout> | undefined;
 
   private readonly outbox: PendingSend[] = [];
@@ -457,9 +458,12 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   private pauseSends(ms: number): void {
-    this.sendPausedUntil = Date.now() + ms;
+    this.sendsPaused = true;
     clearTimeout(this.pauseTimer);
-    this.pauseTimer = setTimeout(() => this.pump(), ms);
+    this.pauseTimer = setTimeout(() => {
+      this.sendsPaused = false;
+      this.pump();
+    }, ms);
   }
 
   // --- sending ----------------------------------------------------------------------------------
@@ -470,7 +474,7 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   /** Sends the head of the outbox when nothing is in flight. */
   private pump(): void {
-    if (this.stopped.signal.aborted || this.inFlight || this.restBusy || Date.now() < this.sendPausedUntil) return;
+    if (this.stopped.signal.aborted || this.inFlight || this.restBusy || this.sendsPaused) return;
     const head = this.outbox[0];
     if (!head) return;
     const data = this.withClientId({ room: this.room, ...head.draft }, head.clientId);

@@ -61,13 +61,21 @@ export interface ClientFrame {
   data?: unknown;
 }
 
-/** Parses a server frame; undefined for anything that is not `{"event": <known>, "data"}`. */
+/**
+ * Parses a server frame; undefined for anything that is not `{"event": <known>, "data"}`. API
+ * Gateway answers a route whose function failed or timed out with its own frame,
+ * `{"message": "Internal server error", "connectionId", "requestId"}`: that becomes an
+ * `internal_error` event, so the action waiting for a reply is retried at once.
+ */
 export function parseServerFrame(raw: unknown, events: readonly string[]): ServerFrame | undefined {
   if (typeof raw !== 'string') return undefined;
   try {
-    const frame = JSON.parse(raw) as { event?: unknown; data?: unknown };
-    if (typeof frame !== 'object' || frame === null || typeof frame.event !== 'string') return undefined;
-    if (!events.includes(frame.event)) return undefined;
+    const frame = JSON.parse(raw) as { event?: unknown; data?: unknown; message?: unknown; connectionId?: unknown };
+    if (typeof frame !== 'object' || frame === null) return undefined;
+    if (frame.event === undefined && typeof frame.message === 'string' && typeof frame.connectionId === 'string') {
+      return { event: 'error', data: { code: 'internal_error', message: frame.message } };
+    }
+    if (typeof frame.event !== 'string' || !events.includes(frame.event)) return undefined;
     return frame as ServerFrame;
   } catch {
     return undefined;

@@ -4,7 +4,15 @@
  * through the @connections API with the SDK's client.
  */
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ChatClient, type ChatClientOptions, type ChatMessage, type ClientEvents, type ConnectionState } from '../../client/src/index.js';
+import {
+  ChatClient,
+  type ChatClientOptions,
+  type ChatMessage,
+  type ClientEvents,
+  type ConnectionState,
+  type SocketConstructor,
+  type SocketLike,
+} from '../../client/src/index.js';
 import { type Runtime, type RuntimeOptions, startRuntime } from '../../local/runtime.js';
 
 export function uniqueRoom(prefix: string): string {
@@ -124,4 +132,38 @@ export async function dropConnection(rt: Runtime, connectionId: string): Promise
   } finally {
     management.destroy();
   }
+}
+
+/**
+ * A WebSocket (Node's global one) that shows each server frame to `intercept` first: returning
+ * false hides the frame from the client, as a lost reply would be. `intercept` may also close the
+ * socket.
+ */
+export function interceptedSocket(intercept: (frame: { event?: string; data?: unknown }, socket: WebSocket) => boolean): SocketConstructor {
+  return class InterceptedSocket implements SocketLike {
+    private readonly inner: WebSocket;
+    onopen: SocketLike['onopen'] = null;
+    onmessage: SocketLike['onmessage'] = null;
+    onclose: SocketLike['onclose'] = null;
+    onerror: SocketLike['onerror'] = null;
+
+    constructor(url: string) {
+      this.inner = new WebSocket(url);
+      this.inner.onopen = (event) => this.onopen?.(event);
+      this.inner.onclose = (event) => this.onclose?.(event);
+      this.inner.onerror = (event) => this.onerror?.(event);
+      this.inner.onmessage = (event) => {
+        if (intercept(JSON.parse(String(event.data)), this.inner)) this.onmessage?.(event);
+      };
+    }
+    get readyState() {
+      return this.inner.readyState;
+    }
+    send(data: string) {
+      this.inner.send(data);
+    }
+    close(code?: number, reason?: string) {
+      this.inner.close(code, reason);
+    }
+  };
 }

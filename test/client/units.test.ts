@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../client/src/backoff.js';
-import { SeenIds, ulidFloor, ulidTime } from '../../client/src/ids.js';
+import { SeenIds, newClientId, ulidFloor, ulidTime } from '../../client/src/ids.js';
+import { WS_EVENTS } from '../../client/src/generated.js';
+import { parseServerFrame } from '../../client/src/protocol.js';
 import { GENERATED_PATH, generate } from '../../client/scripts/generate.js';
 import { ulid, ulidFloor as serverUlidFloor } from '../../lambdas/domain/ids.js';
 
@@ -30,6 +32,34 @@ describe('client ids', () => {
     const seen = new SeenIds(3);
     for (const id of ['a', 'b', 'c', 'd']) seen.add(id);
     expect(['a', 'b', 'c', 'd'].map((id) => seen.has(id))).toEqual([false, true, true, true]);
+  });
+});
+
+describe('client ids and frames', () => {
+  it('makes RFC 4122 version 4 client ids, also where crypto.randomUUID is missing (insecure browser contexts)', () => {
+    const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(newClientId()).toMatch(v4);
+    // Shadow the prototype's method with an own property, removed afterwards.
+    Object.defineProperty(globalThis.crypto, 'randomUUID', { value: undefined, configurable: true });
+    try {
+      const ids = Array.from({ length: 50 }, () => newClientId());
+      for (const id of ids) expect(id).toMatch(v4);
+      expect(new Set(ids).size).toBe(50);
+    } finally {
+      delete (globalThis.crypto as { randomUUID?: unknown }).randomUUID;
+    }
+    expect(typeof globalThis.crypto.randomUUID).toBe('function');
+  });
+
+  it("reads the service's frames, and API Gateway's own frame for a failed integration as internal_error", () => {
+    expect(parseServerFrame('{"event":"pong","data":{"timestamp":"t"}}', WS_EVENTS)).toEqual({ event: 'pong', data: { timestamp: 't' } });
+    expect(parseServerFrame('{"message": "Internal server error", "connectionId": "abc=", "requestId": "r"}', WS_EVENTS)).toEqual({
+      event: 'error',
+      data: { code: 'internal_error', message: 'Internal server error' },
+    });
+    for (const raw of ['not json', '{"event":"unknown","data":{}}', 'null', '42', '{"data":{}}']) {
+      expect(parseServerFrame(raw, WS_EVENTS)).toBeUndefined();
+    }
   });
 });
 
