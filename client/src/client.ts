@@ -42,7 +42,10 @@ export interface ChatClientOptions {
   wsUrl: string;
   /** The HTTP API URL (REST, history, token probe). */
   httpUrl: string;
-  /** The SSE Function URL; default: the HTTP API, which redirects to it. */
+  /**
+   * The SSE Function URL (stack output SseUrl). Default: the HTTP API, which redirects to it; set it
+   * in browsers, which send `Origin: null` after a cross-origin redirect.
+   */
   sseUrl?: string;
   /** The room to listen and send to (default `general`). */
   room?: string;

@@ -93,9 +93,10 @@ export async function* eventStream(settings: SseSettings, options: EventStreamOp
       // In the query string, as EventSource clients do: it survives the HTTP API's cross-origin redirect.
       const token = await settings.getToken();
       if (token) url.searchParams.set('token', token);
-      const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-store' };
+      // Only CORS-safelisted headers but Last-Event-ID, which the Function URL's CORS allows.
+      const headers: Record<string, string> = { accept: 'text/event-stream' };
       if (lastEventId) headers['last-event-id'] = lastEventId;
-      const res = await settings.fetch(url, { headers, signal: controller.signal, redirect: 'follow' });
+      const res = await settings.fetch(url, { headers, cache: 'no-store', signal: controller.signal, redirect: 'follow' });
       if (res.status === 401 || res.status === 403) {
         throw new ChatClientError('token_refused', `The event stream refused the token (${res.status})`, { status: res.status });
       }

@@ -4,6 +4,7 @@
  */
 import '../support/quiet.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ulidFloor, ulidTime } from '../../client/src/ids.js';
 import { ChatClientError, type ChatMessage, LIMITS } from '../../client/src/index.js';
 import type { Runtime } from '../../local/runtime.js';
 import { padTo, png } from '../support/media.js';
@@ -202,5 +203,19 @@ describe('ChatClient over the WebSocket API', () => {
       expect(event.id).toBe(later);
       break;
     }
+  });
+
+  it('finds the SSE stream through the HTTP API redirect when no sseUrl is given, and stops on abort', async () => {
+    const room = uniqueRoom('sse-redirect');
+    const client = recordedClient(rt, { room, getToken: tokenFor('reader'), sseUrl: undefined });
+    const first = (await client.client.send('one')).id;
+    const controller = new AbortController();
+    const events: string[] = [];
+    const stream = client.client.events({ lastEventId: ulidFloor(ulidTime(first) - 1), signal: controller.signal });
+    for await (const event of stream) {
+      events.push(event.id);
+      if (event.id === first) controller.abort();
+    }
+    expect(events).toEqual([first]);
   });
 });
