@@ -58,6 +58,9 @@ export interface ChatClientOptions {
   keepAliveMs?: number;
   /** A reply (ack, pong, resumed) slower than this closes the connection and reconnects. */
   replyTimeoutMs?: number;
+  /** API Gateway's maximum connection duration (2 h), and how long before it to switch connections. */
+  maxConnectionMs?: number;
+  rotateBeforeMs?: number;
   /** Resume this far before the last id seen, to catch items delivered out of id order. */
   resumeOverlapMs?: number;
   /** Send `client_id` with every message (default true). */
@@ -104,7 +107,9 @@ function frameBytes(frame: unknown): number {
 
 export class ChatClient extends Emitter<ClientEvents> {
   readonly room: string;
-  private readonly options: Required<Pick<ChatClientOptions, 'keepAliveMs' | 'replyTimeoutMs' | 'resumeOverlapMs' | 'clientIds' | 'sendAttempts'>>;
+  private readonly options: Required<
+    Pick<ChatClientOptions, 'keepAliveMs' | 'replyTimeoutMs' | 'resumeOverlapMs' | 'clientIds' | 'sendAttempts' | 'maxConnectionMs' | 'rotateBeforeMs'>
+  >;
   private readonly backoff: BackoffOptions;
   private readonly rest: RestApi;
   private readonly getToken: TokenSource;
@@ -122,6 +127,10 @@ export class ChatClient extends Emitter<ClientEvents> {
   /** Set while waiting out a retryable refusal (`rate_limited`, `internal_error`). */
   private sendsPaused = false;
   private pauseTimer: ReturnType<typeof setTimeout> | undefined;
+  private rotateTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Replacing a connection near its maximum duration: waiting for the in-flight reply, then opening. */
+  private rotation: 'waiting' | 'opening' | undefined;
+  private standby: SocketLike | undefined;
 
   private readonly outbox: PendingSend[] = [];
   private inFlight: InFlight | undefined;
@@ -142,6 +151,8 @@ export class ChatClient extends Emitter<ClientEvents> {
       resumeOverlapMs: options.resumeOverlapMs ?? 10_000,
       clientIds: options.clientIds ?? true,
       sendAttempts: options.sendAttempts ?? 10,
+      maxConnectionMs: options.maxConnectionMs ?? LIMITS.wsMaxConnectionMs,
+      rotateBeforeMs: options.rotateBeforeMs ?? 60_000,
     };
     this.backoff = { ...DEFAULT_BACKOFF, ...options.reconnect };
     this.getToken = options.getToken ?? (() => undefined);
@@ -225,15 +236,21 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.emit('state', { state, previous });
   }
 
-  private async connect(): Promise<void> {
-    this.reconnectTimer = undefined;
+  /**
+   * Opens a connection. A `standby` connection replaces a live one that is near API Gateway's
+   * maximum duration: it takes over once open, and the old one is closed (see `rotate`).
+   */
+  private async connect(standby = false): Promise<void> {
+    if (!standby) this.reconnectTimer = undefined;
     if (this.stopped.signal.aborted) return;
     let token: string | undefined;
     try {
       token = await this.getToken();
     } catch (error) {
       this.emit('error', new ChatClientError('network', `getToken failed: ${(error as Error).message}`, { cause: error }));
-      return this.scheduleReconnect();
+      if (standby) this.rotation = undefined;
+      else this.scheduleReconnect();
+      return;
     }
     if (this.stopped.signal.aborted) return;
     const url = new URL(this.wsUrl);
@@ -241,20 +258,55 @@ export class ChatClient extends Emitter<ClientEvents> {
     if (token) url.searchParams.set('token', token);
     let opened = false;
     const socket = new this.Socket(url.toString());
-    this.socket = socket;
+    if (standby) this.standby = socket;
+    else this.socket = socket;
     socket.onopen = () => {
       opened = true;
-      this.onOpen();
+      if (!standby) this.onOpen();
+      else if (this.standby === socket) this.takeOver(socket);
+      else socket.close(1000, 'not needed');
     };
-    socket.onmessage = (event) => this.onFrame(event.data);
+    socket.onmessage = (event) => {
+      if (this.socket === socket) this.onFrame(event.data);
+    };
     socket.onerror = () => {
       // Always followed by close, which decides what to do.
     };
     socket.onclose = () => {
+      if (this.standby === socket) {
+        // The replacement failed: the live connection carries on until the service closes it.
+        this.standby = undefined;
+        this.rotation = undefined;
+        this.pump();
+      }
       if (this.socket !== socket) return;
       this.socket = undefined;
       void this.onClose(opened);
     };
+  }
+
+  /**
+   * Near API Gateway's maximum connection duration: once no reply is awaited, a second connection
+   * is opened; when it is open it takes over and resumes, and the old one is closed. Items fanned
+   * out to the old one meanwhile come again through the resume, so the app sees no state change.
+   */
+  private rotate(): void {
+    this.rotation = 'waiting';
+    this.pump();
+  }
+
+  private takeOver(socket: SocketLike): void {
+    const old = this.socket;
+    this.standby = undefined;
+    this.rotation = undefined;
+    this.socket = socket;
+    this.finishInFlight();
+    if (old) {
+      old.onclose = null;
+      old.onmessage = null;
+      old.close(1000, 'replaced');
+    }
+    this.onOpen();
   }
 
   private onOpen(): void {
@@ -262,6 +314,9 @@ export class ChatClient extends Emitter<ClientEvents> {
     const reconnected = this.firstOpenAt !== undefined;
     this.firstOpenAt ??= Date.now();
     this.armKeepAlive();
+    clearTimeout(this.rotateTimer);
+    const rotateIn = this.options.maxConnectionMs - this.options.rotateBeforeMs;
+    if (rotateIn > 0) this.rotateTimer = setTimeout(() => this.rotate(), rotateIn);
     if (reconnected || this.last !== undefined) {
       this.resuming = true;
       this.requestResume(this.resumeCursor());
@@ -279,6 +334,12 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   private async onClose(opened: boolean): Promise<void> {
     this.clearKeepAlive();
+    clearTimeout(this.rotateTimer);
+    // A replacement still opening is dropped: a plain reconnect follows.
+    this.rotation = undefined;
+    const standby = this.standby;
+    this.standby = undefined;
+    standby?.close(1000, 'not needed');
     const lost = this.inFlight;
     if (lost) clearTimeout(lost.timer);
     this.inFlight = undefined;
@@ -321,7 +382,10 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.stopped.abort();
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.pauseTimer);
+    clearTimeout(this.rotateTimer);
     this.clearKeepAlive();
+    this.standby?.close(1000, 'client closed');
+    this.standby = undefined;
     if (this.inFlight) clearTimeout(this.inFlight.timer);
     this.inFlight = undefined;
     const socket = this.socket;
@@ -477,7 +541,12 @@ export class ChatClient extends Emitter<ClientEvents> {
 
   /** Sends the head of the outbox when nothing is in flight. */
   private pump(): void {
-    if (this.stopped.signal.aborted || this.inFlight || this.restBusy || this.sendsPaused) return;
+    if (this.stopped.signal.aborted || this.inFlight || this.restBusy) return;
+    if (this.rotation === 'waiting') {
+      this.rotation = 'opening';
+      void this.connect(true);
+    }
+    if (this.rotation || this.sendsPaused) return;
     const head = this.outbox[0];
     if (!head) return;
     const data = this.withClientId({ room: this.room, ...head.draft }, head.clientId);
@@ -515,7 +584,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.keepAliveTimer = setTimeout(() => {
       this.keepAliveTimer = undefined;
       // A reply already in flight proves the connection; otherwise ask for a pong.
-      if (!this.inFlight && this.sendFrame('ping', {})) this.expectReply({ kind: 'ping' });
+      if (!this.inFlight && !this.rotation && this.sendFrame('ping', {})) this.expectReply({ kind: 'ping' });
       else this.armKeepAlive();
     }, this.options.keepAliveMs);
   }

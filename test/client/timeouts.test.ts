@@ -94,4 +94,29 @@ describe('ChatClient and API Gateway timeouts', () => {
     expect(reader.ids()).toEqual(all);
     expect(reader.errors.items).toEqual([]);
   });
+
+  it('switches to a new connection before the maximum duration while messages flow: no reconnecting state, nothing lost or doubled', async () => {
+    const room = uniqueRoom('rotate');
+    const reader = recordedClient(rt, {
+      room,
+      getToken: () => rt.issueToken!('reader'),
+      keepAliveMs: IDLE_MS / 3,
+      maxConnectionMs: MAX_MS,
+      rotateBeforeMs: 1_500,
+    });
+    const writer = recordedClient(rt, { room, getToken: () => rt.issueToken!('writer') });
+    await Promise.all([reader.opened(), writer.opened()]);
+    const sent: string[] = [];
+    let atSwitch: number | undefined;
+    // Keep messages flowing until a few have arrived on the second connection.
+    while (atSwitch === undefined || sent.length < atSwitch + 5) {
+      sent.push((await writer.client.send(`m${sent.length}`)).id);
+      await reader.messages.until((m) => m.length >= sent.length, `message ${sent.length}`);
+      if (atSwitch === undefined && reader.connections.items.length >= 2) atSwitch = sent.length;
+    }
+    expect(reader.ids()).toEqual(sent);
+    expect(reader.states.items).toEqual(['open']);
+    expect(reader.resumes.items.length).toBe(1);
+    expect(reader.errors.items).toEqual([]);
+  });
 });
