@@ -140,6 +140,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   private buffer: Item[] = [];
   private readonly seen = new SeenIds();
   private last: string | undefined;
+  /** `after` as the app gave it: the app has everything up to it, so older items are not handed over. */
+  private readonly floor: string | undefined;
   private firstOpenAt: number | undefined;
 
   constructor(options: ChatClientOptions) {
@@ -161,6 +163,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     if (!Socket) throw new ChatClientError('protocol', 'No WebSocket implementation: pass options.WebSocket');
     this.Socket = Socket;
     this.last = options.after;
+    this.floor = options.after;
     this.wsUrl = options.wsUrl;
     this.sseUrl = options.sseUrl ? sseUrlOf(options.sseUrl) : sseUrlOf(options.httpUrl);
     this.rest = new RestApi({
@@ -462,7 +465,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   private deliver(item: Item): void {
-    if (this.seen.has(item.id)) return;
+    if (this.seen.has(item.id) || (this.floor !== undefined && item.id <= this.floor)) return;
     this.seen.add(item.id);
     if (this.last === undefined || item.id > this.last) this.last = item.id;
     if (item.kind === 'notification') this.emit('notification', item.data);

@@ -82,6 +82,23 @@ describe('ChatClient over the WebSocket API', () => {
     expect(writer.client.pending).toBe(0);
   });
 
+  it('resumes a later session from `after` (the lastId an earlier one stored): exactly what came after it', async () => {
+    const room = uniqueRoom('session');
+    const first = recordedClient(rt, { room, getToken: tokenFor('ana') });
+    const earlier: string[] = [];
+    for (let i = 0; i < 3; i++) earlier.push((await first.client.send(`e${i}`)).id);
+    const stored = first.client.lastId;
+    expect(stored).toBe(earlier.at(-1));
+    first.client.close();
+    const missed: string[] = [];
+    const other = recordedClient(rt, { room, getToken: tokenFor('ben') });
+    for (let i = 0; i < 2; i++) missed.push((await other.client.send(`m${i}`)).id);
+
+    const next = recordedClient(rt, { room, getToken: tokenFor('ana'), after: stored });
+    await next.resumes.until((r) => r.length > 0, 'the resume');
+    expect(next.ids()).toEqual(missed);
+  });
+
   it('calls getToken on every connection: an expired token is replaced by a fresh one on reconnect', async () => {
     const room = uniqueRoom('refresh');
     let calls = 0;
