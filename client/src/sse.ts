@@ -51,7 +51,8 @@ async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<RawEv
       if (done) return;
       buffer += decoder.decode(value, { stream: true });
       let newline = buffer.search(/\r\n|\r|\n/);
-      while (newline >= 0) {
+      // A CR at the end of a chunk may be the first half of a CRLF: wait for the next byte.
+      while (newline >= 0 && !(newline === buffer.length - 1 && buffer.endsWith('\r'))) {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
         newline = buffer.search(/\r\n|\r|\n/);

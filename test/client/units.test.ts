@@ -10,6 +10,7 @@ import { backoffDelay } from '../../client/src/backoff.js';
 import { SeenIds, newClientId, ulidFloor, ulidTime } from '../../client/src/ids.js';
 import { WS_EVENTS } from '../../client/src/generated.js';
 import { parseServerFrame } from '../../client/src/protocol.js';
+import { eventStream } from '../../client/src/sse.js';
 import { GENERATED_PATH, generate } from '../../client/scripts/generate.js';
 import { ulid, ulidFloor as serverUlidFloor } from '../../lambdas/domain/ids.js';
 
@@ -82,5 +83,56 @@ describe('backoff', () => {
 describe('generated wire file', () => {
   it('is what the generator makes from the service sources today', () => {
     expect(readFileSync(GENERATED_PATH, 'utf8')).toBe(generate());
+  });
+});
+
+describe('SSE reader', () => {
+  /** A stream served in awkward chunks: split inside lines and inside a CRLF. */
+  const streamOf = (text: string, cut: number) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        const bytes = new TextEncoder().encode(text);
+        for (let i = 0; i < bytes.length; i += cut) controller.enqueue(bytes.slice(i, i + cut));
+        controller.close();
+      },
+    });
+
+  it('parses ids, event names, multi-line data, comments, CRLF and retry hints, and reconnects with Last-Event-ID', async () => {
+    const bodies = [
+      ': heartbeat\r\nretry: 5\r\n\r\nid: 01A\r\nevent: message\r\ndata: {"id":"01A",\r\ndata: "content":"a"}\r\n\r\n',
+      'id: 01A\nevent: message\ndata: {"id":"01A"}\n\nid: 01B\nevent: deploy\ndata: {"id":"01B","event_type":"deploy"}\n\n',
+    ];
+    const requests: Array<{ url: string; lastEventId: string | null }> = [];
+    const fakeFetch = (async (url: URL, init: RequestInit) => {
+      requests.push({ url: String(url), lastEventId: new Headers(init.headers).get('last-event-id') });
+      const body = bodies.shift();
+      return body === undefined ? new Response('gone', { status: 503 }) : new Response(streamOf(body, 7), { status: 200 });
+    }) as unknown as typeof fetch;
+    const controller = new AbortController();
+    const events: unknown[] = [];
+    const settings = { url: 'https://sse.example/api/events', room: 'r1', getToken: () => 'tok', fetch: fakeFetch, backoff: { baseMs: 1, maxMs: 1 } };
+    for await (const event of eventStream(settings, { signal: controller.signal })) {
+      events.push(event);
+      if (events.length === 2) controller.abort();
+    }
+    expect(events).toEqual([
+      { id: '01A', event: 'message', data: { id: '01A', content: 'a' } },
+      { id: '01B', event: 'deploy', data: { id: '01B', event_type: 'deploy' } },
+    ]);
+    expect(requests).toEqual([
+      { url: 'https://sse.example/api/events?room=r1&token=tok', lastEventId: null },
+      { url: 'https://sse.example/api/events?room=r1&token=tok', lastEventId: '01A' },
+    ]);
+  });
+
+  it('stops with token_refused on 401/403 instead of retrying', async () => {
+    let calls = 0;
+    const fakeFetch = (async () => {
+      calls++;
+      return new Response('{"error":{"code":"unauthorized","message":"bad token"}}', { status: 401 });
+    }) as unknown as typeof fetch;
+    const settings = { url: 'https://sse.example/api/events', room: 'r1', getToken: () => 'tok', fetch: fakeFetch, backoff: { baseMs: 1, maxMs: 1 } };
+    await expect(eventStream(settings).next()).rejects.toMatchObject({ code: 'token_refused', status: 401 });
+    expect(calls).toBe(1);
   });
 });
