@@ -564,7 +564,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private async sendOverRest(head: PendingSend, data: MessageDraft & { client_id?: string }): Promise<void> {
     this.restBusy = true;
     try {
-      const message = await this.rest.postMessage(data);
+      const message = await this.rest.postMessage(data, { untilClosed: true });
       this.outbox.splice(this.outbox.indexOf(head), 1);
       this.deliver({ kind: 'message', id: message.id, data: message });
       head.resolve(message);

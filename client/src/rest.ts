@@ -102,7 +102,8 @@ export class RestApi {
    * Sends a message over REST. Retried on network errors, 5xx and 429 with the same `client_id`, so
    * the service stores it once and answers a retry with the original message.
    */
-  async postMessage(draft: MessageDraft & { client_id?: string }): Promise<ChatMessage> {
+  async postMessage(draft: MessageDraft & { client_id?: string }, options: { untilClosed?: boolean } = {}): Promise<ChatMessage> {
+    let refusals = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         const body = (await this.request('POST', HTTP_PATHS.sendMessage, draft)) as { message?: ChatMessage };
@@ -110,8 +111,11 @@ export class RestApi {
         return body.message;
       } catch (error) {
         const failure = error as ChatClientError;
-        if (!(failure instanceof ChatClientError) || !isRetryable(failure.code) || attempt + 1 >= this.options.sendAttempts) throw failure;
-        await sleep(retryAfterMs(failure.details) ?? backoffDelay(attempt, this.options.backoff), this.options.signal);
+        if (!(failure instanceof ChatClientError) || !isRetryable(failure.code)) throw failure;
+        // Network failures of a queued send are retried as long as the client is open; answers
+        // of the service (429, 5xx) count against `sendAttempts`.
+        if (!(options.untilClosed && failure.code === 'network') && ++refusals >= this.options.sendAttempts) throw failure;
+        await sleep(retryAfterMs(failure.details) ?? backoffDelay(Math.min(attempt, 10), this.options.backoff), this.options.signal);
         if (this.options.signal.aborted) throw new ChatClientError('closed', 'The client is closed');
       }
     }
