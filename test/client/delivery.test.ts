@@ -39,8 +39,8 @@ describe('ChatClient over the WebSocket API', () => {
     const dropAt = new Set([10, 25]);
     reader.client.on('message', () => {
       if (!dropAt.has(reader.messages.items.length)) return;
-      const n = reader.connections.items.length;
-      drops.push(reader.connectionId(n).then((id) => dropConnection(rt, id)));
+      // Drop k closes connection k (its greeting carries the id).
+      drops.push(reader.connectionId(drops.length + 1).then((id) => dropConnection(rt, id)));
     });
 
     const sent: ChatMessage[] = await Promise.all(Array.from({ length: total }, (_, i) => writer.client.send(`m${i}`)));
