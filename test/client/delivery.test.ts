@@ -113,7 +113,8 @@ describe('ChatClient over the WebSocket API', () => {
     };
     const client = recordedClient(rt, { room, getToken });
     await client.opened();
-    expect(client.connections.items[0]?.user ?? (await client.connections.until((c) => c.length > 0, 'connected'))[0]!.user).toBe('first');
+    const [greeting] = await client.connections.until((c) => c.length > 0, 'the first greeting');
+    expect(greeting!.user).toBe('first');
     const callsAtOpen = calls;
     expired = true;
     await dropConnection(rt, await client.connectionId(1));
@@ -146,7 +147,7 @@ describe('ChatClient over the WebSocket API', () => {
     expect(client.states.items).not.toContain('open');
     // It stopped: no further connection attempts.
     const callsAfter = calls;
-    await client.client.send('after').catch((e: ChatClientError) => expect(e.code).toBe('closed'));
+    await expect(client.client.send('after')).rejects.toMatchObject({ code: 'closed' });
     expect(calls).toBe(callsAfter);
   });
 
