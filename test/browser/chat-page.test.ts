@@ -221,6 +221,37 @@ describe('chat page in headless Chromium (auth on)', () => {
     for (const page of [alice, bob]) await page.setViewportSize(SIZES[0]!);
   });
 
+  it('queues a message written while offline and delivers it once when back', async () => {
+    // The browser goes offline (new connections fail; open sockets stay), then the service drops
+    // bob's connection, as API Gateway does at its limits.
+    const connection = /connection (\S+)/.exec((await bob.locator('#identity').getAttribute('title')) ?? '')?.[1];
+    expect(connection).toBeTruthy();
+    await context!.setOffline(true);
+    try {
+      const dropped = await fetch(`${runtime!.managementUrl}/@connections/${encodeURIComponent(connection!)}`, { method: 'DELETE' });
+      expect(dropped.status).toBe(204);
+      await bob.locator('#status[data-state="reconnecting"]').waitFor(WAIT);
+      await bob.fill('#text', 'written offline');
+      await bob.press('#text', 'Enter');
+      await bob.locator('#messages li.pending').filter({ hasText: 'queued' }).waitFor(WAIT);
+      await bob.locator('#status').filter({ hasText: '1 queued' }).waitFor(WAIT);
+    } finally {
+      await context!.setOffline(false);
+    }
+    for (const page of [alice, bob]) {
+      await page.locator('#status[data-state="open"]').waitFor(WAIT);
+      await page.locator('#messages li.msg[data-id]').filter({ hasText: 'written offline' }).waitFor(WAIT);
+    }
+    await bob.locator('#messages li.pending').waitFor({ ...WAIT, state: 'detached' });
+    for (const page of [alice, bob]) {
+      const texts = (await rows(page)).filter((row) => row.kind === 'message').map((row) => row.text);
+      expect(texts.filter((text) => text === 'written offline')).toHaveLength(1);
+      // Nothing else arrived twice across the reconnect either.
+      const ids = await page.locator('#messages li[data-id]').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.id));
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+  });
+
   it('pages history upward: load older, then scrolling to the top', async () => {
     const token = await devToken('carol');
     for (let i = 1; i <= 25; i++) {
