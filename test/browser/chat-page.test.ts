@@ -162,6 +162,14 @@ describe('chat page in headless Chromium (auth on)', () => {
       const audio = document.querySelector<HTMLAudioElement>('#messages li.msg[data-type="audio"][data-sender="alice"] audio');
       return audio !== null && audio.readyState >= HTMLMediaElement.HAVE_METADATA && audio.error === null;
     }, WAIT);
+    // A voice message recorded from Chromium's fake microphone.
+    await bob.locator('#record-btn:not([hidden])').click();
+    await bob.locator('#record-btn[data-state="recording"]').filter({ hasText: 'Stop 0:01' }).waitFor(WAIT);
+    await bob.click('#record-btn');
+    await alice.waitForFunction(() => {
+      const audio = document.querySelector<HTMLAudioElement>('#messages li.msg[data-type="audio"][data-sender="bob"] audio');
+      return audio !== null && audio.readyState >= HTMLMediaElement.HAVE_METADATA && audio.error === null;
+    }, WAIT);
   });
 
   it('reports a refused send once, as a notice', async () => {
@@ -215,6 +223,11 @@ describe('chat page in headless Chromium (auth on)', () => {
         await page.setViewportSize(size);
         const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
         expect(widths.scroll, `${name} at ${size.width}px`).toBeLessThanOrEqual(widths.inner);
+        // ... and the conversation gets the room: nearly the whole width of a phone, most of a desktop.
+        const chat = (await page.locator('section.chat').boundingBox())!;
+        expect(chat.width, `${name}: conversation width at ${size.width}px`).toBeGreaterThanOrEqual(size.width < 600 ? size.width - 32 : 600);
+        const composer = (await page.locator('#text').boundingBox())!;
+        expect(composer.width, `${name}: message box width at ${size.width}px`).toBeGreaterThanOrEqual(size.width < 600 ? size.width - 64 : 400);
         await page.screenshot({ path: path.join(ARTIFACTS, `chat-page-${name}-${size.width}.png`), fullPage: true });
       }
     }
@@ -278,6 +291,12 @@ describe('chat page in headless Chromium (auth on)', () => {
     await reader.locator('#messages li.msg').filter({ hasText: 'm01' }).waitFor(WAIT);
     await expect(texts()).resolves.toEqual(expected);
     await reader.locator('#load-older').waitFor({ ...WAIT, state: 'hidden' });
+
+    // Leaving closes the connection and the composer.
+    await reader.click('#leave-btn');
+    await reader.locator('#status[data-state="offline"]').waitFor(WAIT);
+    await expect(reader.isDisabled('#text')).resolves.toBe(true);
+    await expect(reader.locator('#empty').textContent()).resolves.toBe('You left #beta.');
   });
 
   it('remembers the name after a reload, and never the admin choice', async () => {
@@ -293,6 +312,28 @@ describe('chat page in headless Chromium (auth on)', () => {
   });
 
   it('raised no uncaught error in any page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('chat page in headless Chromium (auth off)', () => {
+  let plain: Runtime | undefined;
+  afterAll(async () => {
+    await plain?.stop();
+  });
+
+  it('chats without tokens: the page names the sender', async () => {
+    plain = await startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, quiet: true, auth: false });
+    const page = await context!.newPage();
+    pages.push(page);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(plain.httpUrl);
+    await page.locator('body[data-ready="true"]').waitFor(WAIT);
+    await join(page, 'erin', 'gamma');
+    await expect(page.locator('#identity').getAttribute('title')).resolves.toContain('user anonymous');
+    await expect(page.locator('#admin').isVisible()).resolves.toBe(false);
+    await say(page, 'no tokens here');
+    await expect(page.locator('#messages li.msg.own[data-sender="erin"]').count()).resolves.toBe(1);
     expect(pageErrors).toEqual([]);
   });
 });
