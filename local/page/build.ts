@@ -58,7 +58,7 @@ async function mtimesOf(files: string[]): Promise<number[]> {
 
 /**
  * The bundle of `entry`, rebuilt only when one of the files it was built from changed since: an
- * edit to the page or to the client shows on the next reload.
+ * edit to the page or to the client shows on the next reload. Never rejects.
  */
 export async function cachedBundle(entry: string): Promise<string> {
   const hit = cache.get(entry);
@@ -66,7 +66,15 @@ export async function cachedBundle(entry: string): Promise<string> {
     const now = await mtimesOf(hit.bundle.inputs);
     if (now.every((mtime, i) => mtime === hit.mtimes[i])) return hit.bundle.code;
   }
-  const bundle = await bundleScript(entry);
+  let bundle: PageBundle;
+  try {
+    bundle = await bundleScript(entry);
+  } catch (error) {
+    // Served as a script that throws: the browser's console says what is wrong, and the runtime
+    // carries on (the next request tries again).
+    cache.delete(entry);
+    return `throw new Error(${JSON.stringify(`The page script did not build: ${(error as Error).message}`)});\n`;
+  }
   cache.set(entry, { bundle, mtimes: await mtimesOf(bundle.inputs) });
   return bundle.code;
 }

@@ -49,6 +49,16 @@ describe('chat page build', () => {
     expect(rebuilt).not.toContain('"first"');
   });
 
+  it('serves a build failure as a script that throws with the reason, then recovers', async () => {
+    const dir = await tempDir();
+    const entry = path.join(dir, 'entry.ts');
+    await writeFile(entry, 'const = 1;\n');
+    const failed = await cachedBundle(entry);
+    expect(failed).toMatch(/^throw new Error\(".*did not build.*entry\.ts/);
+    await writeFile(entry, "document.title = 'fixed';\n");
+    expect(await cachedBundle(entry)).toContain('"fixed"');
+  });
+
   it('writes the page into a folder for a static file server', async () => {
     const out = await tempDir();
     await promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsx'), ['local/page/build.ts', out], { cwd: ROOT });
