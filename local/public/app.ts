@@ -125,6 +125,14 @@ function setSseStatus(state: 'closed' | 'connecting' | 'open' | 'reconnecting'):
   ui.sseStatus.textContent = state;
 }
 
+/** Messages that arrived while the tab was in the background, counted in its title. */
+let unread = 0;
+function setUnread(count: number): void {
+  unread = count;
+  const room = session ? `#${session.room} · ` : '';
+  document.title = `${count > 0 ? `(${count}) ` : ''}${room}Serverless chat`;
+}
+
 // --- joining and leaving --------------------------------------------------------------------------
 
 function readJoinForm(): { name: string; room: string; admin: boolean } | undefined {
@@ -211,6 +219,7 @@ async function join(form: { name: string; room: string; admin: boolean }): Promi
 
   view.clear(`No messages in #${form.room} yet. Say hello!`);
   ui.roomLabel.textContent = `#${form.room}`;
+  setUnread(0);
   ui.text.placeholder = `Message #${form.room}`;
   ui.identity.textContent = form.name + (admin ? ' (admin)' : '');
   ui.leaveBtn.hidden = false;
@@ -222,9 +231,19 @@ async function join(form: { name: string; room: string; admin: boolean }): Promi
   ui.layout.dataset.admin = String(admin);
   setStatus('connecting');
 
-  client.on('state', ({ state }) => live(() => setStatus(state))());
+  client.on('state', ({ state }) =>
+    live(() => {
+      setStatus(state);
+      for (const label of Array.from(ui.messages.querySelectorAll('.pending .pending-state'))) label.textContent = state === 'open' ? ' sending' : ' queued';
+    })(),
+  );
   client.on('connected', (data) => live(() => (ui.identity.title = `user ${data.user}, connection ${data.connection_id}`))());
-  client.on('message', (message) => live(() => view.addMessages([message], 'message'))());
+  client.on('message', (message) =>
+    live(() => {
+      view.addMessages([message], 'message');
+      if (document.hidden && message.sender !== current.name) setUnread(unread + 1);
+    })(),
+  );
   client.on('broadcast', (message) => live(() => view.addMessages([message], 'broadcast'))());
   client.on('notification', (event) => live(() => view.addNotification(event))());
   client.on('resumed', ({ count }) => live(() => count > 0 && view.addNote(`Caught up on ${count} missed ${count === 1 ? 'item' : 'items'}`))());
@@ -257,6 +276,7 @@ function leave(): void {
   ui.joinPanel.open = true;
   ui.identity.textContent = '';
   ui.roomLabel.textContent = '';
+  setUnread(0);
   setSseStatus('closed');
   ui.sseLog.replaceChildren();
   setStatus('offline');
@@ -322,6 +342,7 @@ function sendText(): void {
   }
   ui.text.value = '';
   fitComposer();
+  ui.text.focus();
   send({ type: 'text', content: text }, text);
 }
 
@@ -450,6 +471,9 @@ function wire(): void {
     }
   });
   ui.text.addEventListener('input', fitComposer);
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) setUnread(0);
+  });
   ui.imageInput.addEventListener('change', () => void sendFile('image', ui.imageInput));
   ui.audioInput.addEventListener('change', () => void sendFile('audio', ui.audioInput));
   ui.recordBtn.hidden = recordingType() === undefined;

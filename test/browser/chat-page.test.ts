@@ -309,6 +309,12 @@ describe('chat page in headless Chromium (auth on)', () => {
     await expect(page.isChecked('#admin-toggle')).resolves.toBe(false);
     await expect(page.locator('#status').getAttribute('data-state')).resolves.toBe('offline');
     await expect(page.locator('#admin').isVisible()).resolves.toBe(false);
+    // The page before joining, on a phone.
+    await page.setViewportSize(SIZES[1]!);
+    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.inner);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'chat-page-join-390.png'), fullPage: true });
+    await page.setViewportSize(SIZES[0]!);
   });
 
   it('raised no uncaught error in any page', () => {
