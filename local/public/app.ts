@@ -213,9 +213,12 @@ async function join(form: { name: string; room: string; admin: boolean }): Promi
     stop: new AbortController(),
   };
   session = current;
-  const live = (fn: () => void) => () => {
-    if (session === current) fn();
-  };
+  /** A handler that does nothing once this session is over (its client may still be closing). */
+  const live =
+    <T>(fn: (value: T) => void) =>
+    (value: T) => {
+      if (session === current) fn(value);
+    };
 
   view.clear(`No messages in #${form.room} yet. Say hello!`);
   ui.roomLabel.textContent = `#${form.room}`;
@@ -231,27 +234,43 @@ async function join(form: { name: string; room: string; admin: boolean }): Promi
   ui.layout.dataset.admin = String(admin);
   setStatus('connecting');
 
-  client.on('state', ({ state }) =>
-    live(() => {
+  client.on(
+    'state',
+    live(({ state }) => {
       setStatus(state);
       for (const label of Array.from(ui.messages.querySelectorAll('.pending .pending-state'))) label.textContent = state === 'open' ? ' sending' : ' queued';
-    })(),
+    }),
   );
-  client.on('connected', (data) => live(() => (ui.identity.title = `user ${data.user}, connection ${data.connection_id}`))());
-  client.on('message', (message) =>
-    live(() => {
+  client.on(
+    'connected',
+    live((data) => {
+      ui.identity.title = `user ${data.user}, connection ${data.connection_id}`;
+    }),
+  );
+  client.on(
+    'message',
+    live((message) => {
       view.addMessages([message], 'message');
       if (document.hidden && message.sender !== current.name) setUnread(unread + 1);
-    })(),
+    }),
   );
-  client.on('broadcast', (message) => live(() => view.addMessages([message], 'broadcast'))());
-  client.on('notification', (event) => live(() => view.addNotification(event))());
-  client.on('resumed', ({ count }) => live(() => count > 0 && view.addNote(`Caught up on ${count} missed ${count === 1 ? 'item' : 'items'}`))());
-  client.on('error', (error) =>
-    live(() => {
-      if (error.code === 'token_refused') showError(`The service refused the token of "${form.name}": join again`);
-      else showError(describe(error));
-    })(),
+  client.on(
+    'broadcast',
+    live((message) => view.addMessages([message], 'broadcast')),
+  );
+  client.on(
+    'notification',
+    live((event) => view.addNotification(event)),
+  );
+  client.on(
+    'resumed',
+    live(({ count }) => {
+      if (count > 0) view.addNote(`Caught up on ${count} missed ${count === 1 ? 'item' : 'items'}`);
+    }),
+  );
+  client.on(
+    'error',
+    live((error) => showError(error.code === 'token_refused' ? `The service refused the token of "${form.name}": join again` : describe(error))),
   );
 
   void loadOlder(current, true);
