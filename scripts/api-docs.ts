@@ -3,7 +3,7 @@
  *   npm run docs:api              regenerate
  *   npm run docs:api -- --check   exit 1 when the committed files are stale
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { API_DOCUMENTS, type ApiDocumentName, generateApiDocuments } from './api-docs/index.js';
 
 const root = new URL('../', import.meta.url);

@@ -26,8 +26,8 @@ const EXAMPLE_DETAILS: Partial<Record<ErrorCode, Record<string, unknown>>> = {
 };
 
 /** The error as the service's one mapping (`toErrorBody`) renders it. */
-export function errorExample(code: ErrorCode): { status: number; body: { code: ErrorCode; message: string; details?: unknown } } {
-  return toErrorBody(new ChatError(code, EXAMPLE_MESSAGES[code], EXAMPLE_DETAILS[code]));
+export function errorExample(code: ErrorCode, message = EXAMPLE_MESSAGES[code]): { status: number; body: { code: ErrorCode; message: string; details?: unknown } } {
+  return toErrorBody(new ChatError(code, message, EXAMPLE_DETAILS[code]));
 }
 
 export function statusOf(code: ErrorCode): number {

@@ -50,7 +50,8 @@ export interface HttpAnswer {
   /** JSON body; none for a redirect. */
   schema?: z.core.$ZodType;
   examples: Example[];
-  headers?: Record<string, { description: string; schema: z.core.$ZodType }>;
+  /** Response headers, as an object schema of header name → value. */
+  headers?: z.core.$ZodObject;
 }
 
 export interface HttpOperationDoc {
@@ -64,6 +65,8 @@ export interface HttpOperationDoc {
   answers: HttpAnswer[];
   /** Error codes the operation can answer with (beyond the authorizer's 401/403). */
   errors: ErrorCode[];
+  /** Example messages where this operation's differ from the generic ones. */
+  errorMessages?: Partial<Record<ErrorCode, string>>;
 }
 
 const RATE = `Rate limit: ${RATE_LIMITS.perUser} messages per user every ${RATE_LIMITS.windowSeconds} s (\`rate_limited\`, with \`details.retry_after_seconds\`).`;
@@ -205,11 +208,10 @@ export const HTTP_DOCS: Record<HttpOperation, HttpOperationDoc> = {
         status: 307,
         description: 'Temporary redirect to the SSE stream',
         examples: [],
-        headers: {
-          location: { description: 'The SSE stream URL, with this request\'s query string', schema: z.url() },
-        },
+        headers: z.object({ location: describe(z.url(), { description: "The SSE stream URL, with this request's query string" }) }),
       },
     ],
     errors: ['not_found'],
+    errorMessages: { not_found: 'The SSE stream URL is not configured' },
   },
 };

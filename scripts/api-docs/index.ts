@@ -1,22 +1,15 @@
 /**
  * The API descriptions, generated from the route table and the zod schemas: OpenAPI 3.1 for the
  * REST API and AsyncAPI 3 for the WebSocket API (JSON envelope and Socket.IO) and the SSE stream.
- * `npm run docs:api` writes them to docs/; the local runtime serves the committed files.
+ * `npm run docs:api` writes them to docs/; the local runtime serves the committed files
+ * (`files.ts`).
  */
-import { readFileSync } from 'node:fs';
 import { buildAsyncApi } from './asyncapi.js';
-import type { PlacedExample } from './openapi.js';
-import { buildOpenApi } from './openapi.js';
+import type { ApiDocumentName } from './files.js';
+import { buildOpenApi, type PlacedExample } from './openapi.js';
 
+export { API_DOCUMENTS, type ApiDocumentName, apiDocumentAt, apiDocuments } from './files.js';
 export type { PlacedExample };
-
-/** Where each document is written, and the path the local runtime serves it at. */
-export const API_DOCUMENTS = {
-  openapi: { file: 'docs/openapi.json', path: '/api/openapi.json' },
-  asyncapi: { file: 'docs/asyncapi.json', path: '/api/asyncapi.json' },
-} as const;
-
-export type ApiDocumentName = keyof typeof API_DOCUMENTS;
 
 export interface GeneratedDocuments {
   /** File contents, byte for byte as committed. */
@@ -36,18 +29,5 @@ export function generateApiDocuments(): GeneratedDocuments {
     files: { openapi: serialize(openapi.document), asyncapi: serialize(asyncapi.document) },
     documents: { openapi: openapi.document, asyncapi: asyncapi.document },
     examples: { openapi: openapi.examples, asyncapi: asyncapi.examples },
-  };
-}
-
-const repoRoot = new URL('../../', import.meta.url);
-
-/**
- * The committed documents, as the local runtime serves them (read once; no generator, zod-openapi
- * or schema conversion at run time).
- */
-export function apiDocuments(): Record<ApiDocumentName, string> {
-  return {
-    openapi: readFileSync(new URL(API_DOCUMENTS.openapi.file, repoRoot), 'utf8'),
-    asyncapi: readFileSync(new URL(API_DOCUMENTS.asyncapi.file, repoRoot), 'utf8'),
   };
 }

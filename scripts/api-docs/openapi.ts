@@ -57,7 +57,7 @@ function errorResponses(route: HttpRoute, doc: HttpOperationDoc, base: string, p
     const gateway = route.auth === 'user' && (status === 401 || status === 403);
     const schema = gateway ? forbiddenSchema : errorResponseSchema;
     const examples: Example[] = list.map((code) =>
-      example(schema, `${route.method} ${route.path} ${status}`, code, `\`${code}\``, { error: errorExample(code).body } as never),
+      example(schema, `${route.method} ${route.path} ${status}`, code, `\`${code}\``, { error: errorExample(code, doc.errorMessages?.[code]).body } as never),
     );
     if (gateway) {
       const message = status === 401 ? 'Unauthorized' : 'Forbidden';
@@ -87,7 +87,7 @@ function operationOf(route: HttpRoute, placed: PlacedExample[]): ZodOpenApiOpera
     const pointer = `${base}/responses/${answer.status}/content/application~1json`;
     responses[`${answer.status}` as Status] = {
       description: answer.description,
-      ...(answer.headers ? { headers: Object.fromEntries(Object.entries(answer.headers).map(([name, h]) => [name, { description: h.description, schema: h.schema }])) } : {}),
+      ...(answer.headers ? { headers: answer.headers } : {}),
       ...(answer.schema ? { content: { 'application/json': { schema: answer.schema, examples: mediaExamples(answer.examples, pointer, placed) } } } : {}),
     };
   }
