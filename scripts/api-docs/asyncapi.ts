@@ -10,11 +10,10 @@ import { MESSAGE_TYPES } from '../../lambdas/domain/schemas.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { SSE_PATH, WS_ACTIONS, WS_EVENTS } from '../../lambdas/shared/routes.js';
 import { type Example, example } from './checked.js';
-import { BROADCAST_MESSAGE, PUBLISHED_EVENT, TEXT_MESSAGE } from './examples.js';
 import { API_INFO } from './info.js';
 import { normalizeSchema, type PlacedExample } from './openapi.js';
 import { SOCKETIO_FRAMES } from './socketio.js';
-import { sseFieldsSchema, sseQuerySchema } from './sse.js';
+import { SSE_MESSAGE_DOCS, sseQuerySchema } from './sse.js';
 import { connectQuerySchema, socketIoConnectQuerySchema, WS_ACTION_DOCS, WS_EVENT_DOCS } from './websocket.js';
 import { chatMessageSchema, publishedEventSchema } from './wire.js';
 
@@ -181,32 +180,7 @@ export function buildAsyncApi(): { document: Json; examples: PlacedExample[] } {
   // --- SSE ---
   schemas.add('ChatMessage', chatMessageSchema, 'output');
   schemas.add('PublishedEvent', publishedEventSchema, 'output');
-  const sseMessages: Record<string, { payload: string; fields: z.core.$ZodType; fieldsId: string; title: string; description: string; ex: { summary: string; payload: unknown; event: string; id: string } }> = {
-    'sse.message': {
-      payload: 'ChatMessage',
-      fields: sseFieldsSchema('message'),
-      fieldsId: 'sse.fields.message',
-      title: 'message',
-      description: "A message in the stream's room (`event: message`).",
-      ex: { summary: 'A text message', payload: TEXT_MESSAGE, event: 'message', id: TEXT_MESSAGE.id },
-    },
-    'sse.broadcast': {
-      payload: 'ChatMessage',
-      fields: sseFieldsSchema('broadcast'),
-      fieldsId: 'sse.fields.broadcast',
-      title: 'broadcast',
-      description: 'A system message to everyone (`event: broadcast`).',
-      ex: { summary: 'A notice', payload: BROADCAST_MESSAGE, event: 'broadcast', id: BROADCAST_MESSAGE.id },
-    },
-    'sse.published': {
-      payload: 'PublishedEvent',
-      fields: sseFieldsSchema(),
-      fieldsId: 'sse.fields.published',
-      title: '<event_type>',
-      description: 'A published event, under its own `event_type` as the SSE event name (`es.addEventListener("deploy.finished", ...)`).',
-      ex: { summary: 'deploy.finished', payload: PUBLISHED_EVENT, event: PUBLISHED_EVENT.event_type, id: PUBLISHED_EVENT.id },
-    },
-  };
+  const sseMessages = SSE_MESSAGE_DOCS;
   for (const [id, m] of Object.entries(sseMessages)) {
     schemas.add(m.fieldsId, m.fields, 'output');
     const payloadSchema = m.payload === 'ChatMessage' ? chatMessageSchema : publishedEventSchema;

@@ -5,7 +5,9 @@
  * really answer (every documented request example is sent to them).
  */
 import '../support/quiet.js';
+import { PassThrough, type Writable } from 'node:stream';
 import { Parser } from '@asyncapi/parser';
+import { SignJWT } from 'jose';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
@@ -14,7 +16,10 @@ import { ChatError, toErrorBody } from '../../lambdas/domain/errors.js';
 import { checkMedia } from '../../lambdas/domain/media.js';
 import { buildMessage } from '../../lambdas/domain/messages.js';
 import type { ChatMessage, PublishedEvent, StreamItem } from '../../lambdas/domain/model.js';
+import { ulidFloor } from '../../lambdas/domain/ids.js';
 import { formatSse } from '../../lambdas/domain/sse.js';
+import type { ResponseMetadata } from '../../lambdas/handlers/common/streaming.js';
+import { resetAuth } from '../../lambdas/auth/authenticator.js';
 import { jsonCodec } from '../../lambdas/protocol/json-codec.js';
 import { socketioCodec } from '../../lambdas/protocol/socketio-codec.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
@@ -24,10 +29,11 @@ import { API_DOCUMENTS, apiDocumentAt, apiDocuments, generateApiDocuments } from
 import { routeKeyOf } from '../../local/http-api.js';
 import { CONNECTION_ID } from '../../scripts/api-docs/examples.js';
 import { SOCKETIO_FRAMES } from '../../scripts/api-docs/socketio.js';
+import { SSE_MESSAGE_DOCS } from '../../scripts/api-docs/sse.js';
 import { WS_ACTION_DOCS, WS_EVENT_DOCS } from '../../scripts/api-docs/websocket.js';
-import { ERROR_CODES, chatMessageSchema, connectedEventSchema, errorDetailSchema } from '../../scripts/api-docs/wire.js';
+import { ERROR_CODES, chatMessageSchema, connectedEventSchema, errorDetailSchema, publishedEventSchema } from '../../scripts/api-docs/wire.js';
 import { handler as httpHandler } from '../../lambdas/handlers/http.js';
-import { connectionId, fakeContext, httpEvent, startTestEnv, type TestEnv } from '../support/env.js';
+import { connectionId, fakeContext, functionUrlEvent, httpEvent, startTestEnv, type TestEnv } from '../support/env.js';
 import { wsConnect, wsSend } from '../support/invoke.js';
 
 type Json = Record<string, unknown>;
@@ -281,15 +287,43 @@ describe('API documents against the handlers', () => {
   const savedAuthMode = process.env.AUTH_MODE;
   const caller = { userId: 'alice', roles: 'admin' };
 
+  const savedSecret = process.env.AUTH_SECRET;
+  const secret = 'docs-test-secret-0123456789abcdef0123456789';
+  const globals = globalThis as unknown as { awslambda?: unknown };
+  const previousRuntime = globals.awslambda;
+
   beforeAll(async () => {
     env = await startTestEnv();
     process.env.AUTH_MODE = 'secret';
+    process.env.AUTH_SECRET = secret;
+    resetAuth();
+    // The Lambda runtime's streaming API, minimal: metadata JSON, 8 NUL bytes, then the body.
+    globals.awslambda = {
+      streamifyResponse: <T>(fn: T) => fn,
+      HttpResponseStream: {
+        from(stream: Writable, metadata: ResponseMetadata): Writable {
+          stream.write(JSON.stringify(metadata));
+          stream.write(Buffer.alloc(8));
+          return stream;
+        },
+      },
+    };
   });
   afterAll(async () => {
-    if (savedAuthMode === undefined) delete process.env.AUTH_MODE;
-    else process.env.AUTH_MODE = savedAuthMode;
+    for (const [key, value] of [['AUTH_MODE', savedAuthMode], ['AUTH_SECRET', savedSecret]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    resetAuth();
+    globals.awslambda = previousRuntime;
     await env?.stop();
   });
+
+  const restCall = async (method: string, path: string, body?: unknown) => {
+    const event = httpEvent(method, path, body === undefined ? {} : { body });
+    (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: caller };
+    return httpHandler(event, fakeContext({ functionName: 'http' }));
+  };
 
   it('answers every REST request example as documented', async () => {
     let sent = 0;
@@ -300,9 +334,7 @@ describe('API documents against the handlers', () => {
       const bodies = doc.body?.examples.map((e) => e.value) ?? [undefined];
       for (const query of queries) {
         for (const body of bodies) {
-          const event = httpEvent(route.method, query ? `${route.path}?${query}` : route.path, body === undefined ? {} : { body });
-          (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: caller };
-          const result = await httpHandler(event, fakeContext({ functionName: 'http' }));
+          const result = await restCall(route.method, query ? `${route.path}?${query}` : route.path, body);
           const label = `${route.method} ${route.path} ${JSON.stringify(body ?? query)}: ${result.body}`;
           expect(result.statusCode, label).toBe(success.status);
           if (success.schema) {
@@ -339,5 +371,54 @@ describe('API documents against the handlers', () => {
     const rejected = await wsSend(id, { action: 'shout', data: {} });
     expect(rejected.event).toBe('error');
     expect(z.safeParse(WS_EVENT_DOCS.error.data, rejected.data).success).toBe(true);
+  });
+
+  it('streams SSE events with the documented fields and payloads, taking the documented query', async () => {
+    const start = ulidFloor(Date.now() - 1000);
+    for (const op of ['sendMessage', 'broadcast', 'publishEvent'] as const) {
+      const route = HTTP_ROUTES.find((r) => r.operation === op)!;
+      expect((await restCall(route.method, route.path, HTTP_DOCS[op].body!.examples[0]!.value)).statusCode).toBe(201);
+    }
+    const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    const { streamEvents } = await import('../../lambdas/handlers/sse.js');
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    const body = () => {
+      const all = Buffer.concat(chunks);
+      const separator = all.indexOf(Buffer.alloc(8));
+      return separator === -1 ? '' : all.subarray(separator + 8).toString('utf8');
+    };
+    const idLines = () => body().match(/^id: /gm)?.length ?? 0;
+    const threeEvents = new Promise<void>((resolve) => {
+      stream.on('data', (chunk: Buffer) => {
+        chunks.push(Buffer.from(chunk));
+        if (idLines() >= 3) resolve();
+      });
+    });
+    const query = new URLSearchParams({ room: 'general', token, lastEventId: start });
+    const done = streamEvents(functionUrlEvent('GET', `/api/events?${query}`), stream, fakeContext({ functionName: 'sse', timeoutMs: 900_000 }), {
+      relayUrl: '',
+      pollMs: 10,
+      maxStreamMs: 10_000,
+    });
+    // A rejected request ends the stream at once: the assertions below then say what came instead.
+    await Promise.race([threeEvents, done]);
+    stream.destroy();
+    await done;
+    expect(idLines(), body()).toBeGreaterThanOrEqual(3);
+    const events = body()
+      .split('\n\n')
+      .filter((block) => block.startsWith('id: '))
+      .map((block) => Object.fromEntries(block.split('\n').map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)])));
+    const kinds = new Set<string>();
+    for (const event of events) {
+      const id = event.event === 'message' ? 'sse.message' : event.event === 'broadcast' ? 'sse.broadcast' : 'sse.published';
+      const doc = SSE_MESSAGE_DOCS[id];
+      kinds.add(id);
+      expect(doc.fields.safeParse({ id: event.id, event: event.event }).success, JSON.stringify(event)).toBe(true);
+      const payload = doc.payload === 'ChatMessage' ? chatMessageSchema : publishedEventSchema;
+      expect(payload.safeParse(JSON.parse(event.data!)).success, event.data).toBe(true);
+    }
+    expect([...kinds].sort()).toEqual(Object.keys(SSE_MESSAGE_DOCS).sort());
   });
 });
