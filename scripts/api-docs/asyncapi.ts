@@ -18,6 +18,8 @@ import { connectQuerySchema, socketIoConnectQuerySchema, WS_ACTION_DOCS, WS_EVEN
 import { chatMessageSchema, publishedEventSchema } from './wire.js';
 
 type Json = Record<string, unknown>;
+
+const minutes = (ms: number) => ms / 60_000;
 type Io = 'input' | 'output';
 
 const ref = (pointer: string) => ({ $ref: pointer });
@@ -210,7 +212,7 @@ export function buildAsyncApi(): { document: Json; examples: PlacedExample[] } {
     websocket: {
       address: '/',
       title: 'WebSocket API, JSON envelope',
-      description: `Client frames are \`{"action": "<action>", "data": {...}}\`, server frames \`{"event": "<event>", "data": {...}}\`. A frame that is not JSON or names an unknown action gets \`error\`; the connection stays open. Delivery is at least once: de-duplicate by \`id\`. A message is at most ${LIMITS.wsMessageBytes} bytes (API Gateway closes the socket with 1009 above that), a frame ${LIMITS.wsFrameBytes} bytes. Connections close after 10 minutes idle and after 2 hours.`,
+      description: `Client frames are \`{"action": "<action>", "data": {...}}\`, server frames \`{"event": "<event>", "data": {...}}\`. A frame that is not JSON or names an unknown action gets \`error\`; the connection stays open. Delivery is at least once: de-duplicate by \`id\`. A message is at most ${LIMITS.wsMessageBytes} bytes (API Gateway closes the socket with 1009 above that), a frame ${LIMITS.wsFrameBytes} bytes. Connections close after ${minutes(LIMITS.wsIdleTimeoutMs)} minutes idle and after ${minutes(LIMITS.wsMaxConnectionMs)} minutes in all. The handshake is refused with 401 for a missing or bad token (the \`$connect\` authorizer), 403 for an Origin not in the allowed origins, 400 for a bad \`room\`.`,
       servers: [ref('#/servers/aws'), ref('#/servers/local')],
       messages: channelMessages(jsonMessages),
       bindings: { ws: { method: 'GET', query: wsQuery, bindingVersion: '0.1.0' } },

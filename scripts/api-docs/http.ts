@@ -26,12 +26,15 @@ describe(input.content, {
   description: `text: at most ${LIMITS.textMaxChars} characters. image/audio: base64 (a \`data:<mime>;base64,\` prefix is accepted and removed), at most ${LIMITS.mediaMaxBytes} bytes decoded (${MEDIA_MAX_BASE64_CHARS} base64 characters)`,
 });
 describe(input.sender, {
-  description: "Optional: the authenticated user's id is used. A sender naming anyone else is `403 forbidden`",
+  description:
+    "Optional: the authenticated user's id is used, and a sender naming anyone else is `403 forbidden`. Required only when auth is off (`npm start -- --no-auth`)",
 });
 describe(input.format, {
   description: `Required for media and checked against the bytes (else \`format_mismatch\`): image ${IMAGE_FORMATS.join(', ')}; audio ${AUDIO_FORMATS.join(', ')}`,
 });
-describe(input.room, { description: 'Target room (default `general`); letters, digits, `_ - . :`' });
+describe(input.room, {
+  description: "Target room: by default `general` over REST, the connection's room over WebSocket; letters, digits, `_ - . :`",
+});
 describe(publishEventSchema.shape.event_type, {
   description: 'Event type: the SSE event name it is delivered under; letters, digits, `_ - . :`',
 });

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini';
 import { SOCKETIO_HANDSHAKE } from '../../lambdas/protocol/socketio-codec.js';
+import { LIMITS } from '../../lambdas/shared/limits.js';
 import { CONNECTION_ID, T1 } from './examples.js';
 import { describe } from './meta.js';
 import { errorDetailSchema } from './wire.js';
@@ -25,9 +26,9 @@ export const engineOpenSchema = z.object({
   sid: describe(z.string(), { description: 'The API Gateway connection id' }),
   upgrades: describe(z.array(z.string()).check(z.maxLength(0)), { description: 'None: the connection is a WebSocket from the start' }),
   pingInterval: describe(z.literal(SOCKETIO_HANDSHAKE.pingInterval), {
-    description: "2 h, API Gateway's maximum connection duration: API Gateway cannot send pings on a timer, so the client's ping timeout never ends a connection API Gateway would keep",
+    description: `${LIMITS.wsMaxConnectionMs / 60_000} minutes, API Gateway's maximum connection duration: API Gateway cannot send pings on a timer, so the client's ping timeout never ends a connection API Gateway would keep`,
   }),
-  pingTimeout: describe(z.literal(SOCKETIO_HANDSHAKE.pingTimeout), { description: "10 min, API Gateway's idle timeout" }),
+  pingTimeout: describe(z.literal(SOCKETIO_HANDSHAKE.pingTimeout), { description: `${LIMITS.wsIdleTimeoutMs / 60_000} minutes, API Gateway's idle timeout` }),
   maxPayload: describe(z.literal(SOCKETIO_HANDSHAKE.maxPayload), { description: "API Gateway's largest WebSocket message" }),
 });
 

@@ -94,7 +94,7 @@ export const WS_ACTION_DOCS: Record<WsAction, WsActionDoc> = {
   },
   ping: {
     summary: 'Ping',
-    description: 'Answered with `pong`; keeps the connection from the 10-minute idle timeout.',
+    description: `Answered with \`pong\`; keeps the connection from the ${LIMITS.wsIdleTimeoutMs / 60_000}-minute idle timeout.`,
     data: ignoredData,
     dataName: 'PingData',
     reply: 'pong',
