@@ -45,29 +45,38 @@ const mediaExamples = (examples: Example[], pointer: string, placed: PlacedExamp
 
 const pointerSegment = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
+/**
+ * What API Gateway answers itself on routes behind the Lambda authorizer (identity source
+ * `$request.header.Authorization`), before the handler runs.
+ */
+const GATEWAY_ANSWERS: Record<401 | 403, { message: 'Unauthorized' | 'Forbidden'; text: string }> = {
+  401: { message: 'Unauthorized', text: 'No `Authorization` header: API Gateway answers `{"message": "Unauthorized"}` without calling the authorizer' },
+  403: { message: 'Forbidden', text: 'A bad, expired or foreign token: the authorizer denies it and API Gateway answers `{"message": "Forbidden"}`' },
+};
+
 function errorResponses(route: HttpRoute, doc: HttpOperationDoc, base: string, placed: PlacedExample[]): ZodOpenApiResponsesObject {
   const codes: ErrorCode[] = [...doc.errors, 'internal_error'];
   if (route.auth === 'user') codes.push('unauthorized');
   const byStatus = new Map<number, ErrorCode[]>();
+  if (route.auth === 'user') byStatus.set(403, []);
   for (const code of new Set(codes)) byStatus.set(statusOf(code), [...(byStatus.get(statusOf(code)) ?? []), code]);
   const responses: ZodOpenApiResponsesObject = {};
   for (const status of [...byStatus.keys()].sort((a, b) => a - b)) {
     const list = byStatus.get(status)!;
     const pointer = `${base}/responses/${status}/content/application~1json`;
-    const gateway = route.auth === 'user' && (status === 401 || status === 403);
-    const schema = gateway ? forbiddenSchema : errorResponseSchema;
-    const examples: Example[] = list.map((code) =>
-      example(schema, `${route.method} ${route.path} ${status}`, code, `\`${code}\``, { error: errorExample(code, doc.errorMessages?.[code]).body } as never),
-    );
-    if (gateway) {
-      const message = status === 401 ? 'Unauthorized' : 'Forbidden';
-      examples.push(example(schema, `${route.method} ${route.path} ${status}`, `gateway_${message.toLowerCase()}`, `API Gateway's authorizer: ${message}`, { message }));
+    const gateway = route.auth === 'user' && (status === 401 || status === 403) ? GATEWAY_ANSWERS[status] : undefined;
+    const schema = !gateway ? errorResponseSchema : list.length > 0 ? forbiddenSchema : gatewayErrorSchema;
+    const what = `${route.method} ${route.path} ${status}`;
+    const examples: Example[] = [];
+    if (gateway) examples.push(example(schema, what, `gateway_${gateway.message.toLowerCase()}`, `API Gateway: ${gateway.message}`, { message: gateway.message } as never));
+    for (const code of list) {
+      examples.push(example(schema, what, code, `\`${code}\``, { error: errorExample(code, doc.errorMessages?.[code]).body } as never));
     }
-    let description = `${STATUS_TEXT[status] ?? 'Error'}: ${list.map((c) => `\`${c}\``).join(', ')}`;
-    if (gateway) description += status === 401 ? ". A missing, expired or invalid token is rejected by API Gateway's authorizer with `{\"message\": \"Unauthorized\"}`" : '. API Gateway answers `{"message": "Forbidden"}` when the authorizer denies the token';
-    if (status === 413) description += `. Bodies over ${LIMITS.httpBodyMaxBytes} bytes are rejected before parsing`;
+    const parts = gateway ? [gateway.text] : [];
+    if (list.length > 0) parts.push(`${STATUS_TEXT[status] ?? 'Error'}: ${list.map((c) => `\`${c}\``).join(', ')}`);
+    if (status === 413) parts.push(`Bodies over ${LIMITS.httpBodyMaxBytes} bytes are rejected before parsing`);
     responses[`${status}` as Status] = {
-      description,
+      description: parts.join('. '),
       content: { 'application/json': { schema, examples: mediaExamples(examples, pointer, placed) } },
     };
   }

@@ -84,7 +84,7 @@ export const errorResponseSchema = z.object({ error: errorDetailSchema });
 
 /** API Gateway's own answer when its Lambda authorizer rejects a request (not the service's format). */
 export const gatewayErrorSchema = describe(z.object({ message: z.enum(['Unauthorized', 'Forbidden']) }), {
-  description: "API Gateway's answer when the authorizer rejects the token (missing, expired, bad signature)",
+  description: "API Gateway's own answer on routes behind the authorizer: 401 without an Authorization header, 403 when the authorizer denies the token",
 });
 
 export const healthResponseSchema = z.object({

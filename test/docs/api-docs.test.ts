@@ -32,7 +32,9 @@ import { SOCKETIO_FRAMES } from '../../scripts/api-docs/socketio.js';
 import { SSE_MESSAGE_DOCS } from '../../scripts/api-docs/sse.js';
 import { WS_ACTION_DOCS, WS_EVENT_DOCS } from '../../scripts/api-docs/websocket.js';
 import { ERROR_CODES, chatMessageSchema, connectedEventSchema, errorDetailSchema, publishedEventSchema } from '../../scripts/api-docs/wire.js';
+import { handler as authorizerHandler } from '../../lambdas/handlers/authorizer.js';
 import { handler as httpHandler } from '../../lambdas/handlers/http.js';
+import { authorizeHttp } from '../../local/authorizers.js';
 import { connectionId, fakeContext, functionUrlEvent, httpEvent, startTestEnv, type TestEnv } from '../support/env.js';
 import { wsConnect, wsSend } from '../support/invoke.js';
 
@@ -371,6 +373,30 @@ describe('API documents against the handlers', () => {
     const rejected = await wsSend(id, { action: 'shout', data: {} });
     expect(rejected.event).toBe('error');
     expect(z.safeParse(WS_EVENT_DOCS.error.data, rejected.data).success).toBe(true);
+  });
+
+  it('documents the answers API Gateway gives before the handler on routes behind the authorizer', async () => {
+    const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    const responses = openapi.paths as Record<string, Record<string, { responses: Record<string, { content: Json }> }>>;
+    for (const route of HTTP_ROUTES.filter((r) => r.auth === 'user')) {
+      const documented = responses[route.path]![route.method.toLowerCase()]!.responses;
+      const event = (authorization?: string) => {
+        const e = httpEvent(route.method, route.path, authorization ? { headers: { authorization } } : {});
+        return { ...e, routeKey: `${route.method} ${route.path}` };
+      };
+      const cases = [
+        { authorization: undefined, status: 401 },
+        { authorization: 'Bearer not-a-token', status: 403 },
+      ];
+      for (const { authorization, status } of cases) {
+        const decision = await authorizeHttp(authorizerHandler, event(authorization));
+        expect(decision, `${route.method} ${route.path} with ${authorization}`).toMatchObject({ allowed: false, status });
+        const body = { message: (decision as { message: string }).message };
+        const examples = at(documented, `/${status}/content/application~1json/examples`) as Record<string, { value: unknown }>;
+        expect(Object.values(examples).map((e) => e.value)).toContainEqual(body);
+      }
+      expect(await authorizeHttp(authorizerHandler, event(`Bearer ${token}`))).toMatchObject({ allowed: true, context: { userId: 'alice' } });
+    }
   });
 
   it('streams SSE events with the documented fields and payloads, taking the documented query', async () => {
