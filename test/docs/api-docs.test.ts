@@ -296,7 +296,7 @@ describe('API documents against the handlers', () => {
 
   beforeAll(async () => {
     env = await startTestEnv();
-    process.env.AUTH_MODE = 'secret';
+    process.env.AUTH_MODE = 'jwt';
     process.env.AUTH_SECRET = secret;
     resetAuth();
     // The Lambda runtime's streaming API, minimal: metadata JSON, 8 NUL bytes, then the body.
