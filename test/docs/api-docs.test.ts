@@ -5,9 +5,12 @@
  * really answer (every documented request example is sent to them).
  */
 import '../support/quiet.js';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { PassThrough, type Writable } from 'node:stream';
 import { Parser } from '@asyncapi/parser';
 import { SignJWT } from 'jose';
+import { WebSocketServer } from 'ws';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
@@ -407,6 +410,12 @@ describe('API documents against the handlers', () => {
     }
     const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
     const { streamEvents } = await import('../../lambdas/handlers/sse.js');
+    // Stands in for the WebSocket API the stream subscribes through: it greets the relay, and
+    // the stream then reads the history after Last-Event-ID (the events posted above).
+    const relayApi = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(relayApi, 'listening');
+    relayApi.on('connection', (socket) => socket.send(JSON.stringify({ event: 'connected', data: { connection_id: 'relay', room: 'general' } })));
+    const relayUrl = `ws://127.0.0.1:${(relayApi.address() as AddressInfo).port}`;
     const stream = new PassThrough();
     const chunks: Buffer[] = [];
     const body = () => {
@@ -422,15 +431,19 @@ describe('API documents against the handlers', () => {
       });
     });
     const query = new URLSearchParams({ room: 'general', token, lastEventId: start });
-    const done = streamEvents(functionUrlEvent('GET', `/api/events?${query}`), stream, fakeContext({ functionName: 'sse', timeoutMs: 900_000 }), {
-      relayUrl: '',
-      pollMs: 10,
-      maxStreamMs: 10_000,
-    });
-    // A rejected request ends the stream at once: the assertions below then say what came instead.
-    await Promise.race([threeEvents, done]);
-    stream.destroy();
-    await done;
+    try {
+      const done = streamEvents(functionUrlEvent('GET', `/api/events?${query}`), stream, fakeContext({ functionName: 'sse', timeoutMs: 900_000 }), {
+        relayUrl,
+        maxStreamMs: 10_000,
+      });
+      // A rejected request ends the stream at once: the assertions below then say what came instead.
+      await Promise.race([threeEvents, done]);
+      stream.destroy();
+      await done;
+    } finally {
+      for (const client of relayApi.clients) client.terminate();
+      await new Promise((resolve) => relayApi.close(resolve));
+    }
     expect(idLines(), body()).toBeGreaterThanOrEqual(3);
     const events = body()
       .split('\n\n')
