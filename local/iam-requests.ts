@@ -164,7 +164,13 @@ function executeApi(req: WireRequest, s: ArnScope, apiId: string): MappedRequest
   const match = /^\/([^/]+)\/@connections\/([^/?]+)$/.exec(req.path.split('?')[0]!);
   const operation = CONNECTION_OPERATIONS[req.method];
   if (!match || !operation) return undefined;
-  const [, stage, id] = match;
+  const [, stage, encoded] = match;
+  let id: string;
+  try {
+    id = decodeURIComponent(encoded!);
+  } catch {
+    return undefined;
+  }
   return {
     operation,
     required: [{ action: 'execute-api:ManageConnections', resource: `arn:aws:execute-api:${s.region}:${s.account}:${apiId}/${stage}/${req.method}/@connections/${id}` }],

@@ -125,6 +125,8 @@ export interface Runtime {
   tasks: EventSource;
   /** The resolved function table the sandboxes run. */
   functions: FunctionTable;
+  /** The SDK endpoint overrides the sandboxes get (the IAM gates): AWS_ENDPOINT_URL_DYNAMODB, ... */
+  sandboxEndpoints: Record<string, string>;
   /** Every IAM decision of the functions' AWS calls (each distinct one once). */
   iam: IamRecorder;
   /** Sets (or clears) the fault injector of the IAM gates: faults answered as real HTTP errors. */
@@ -381,6 +383,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       websocket,
       tasks,
       functions,
+      sandboxEndpoints: endpoints,
       iam: recorder,
       injectFaults(injector) {
         faults = injector;

@@ -59,6 +59,8 @@ export interface SandboxOptions {
   maxSandboxes?: number;
   /** Overrides the template timeout (a short SSE stream in tests). */
   timeoutMs?: number;
+  /** Another handler module than the function's (tests of the sandbox itself). */
+  entry?: string;
 }
 
 interface Pending {
@@ -205,7 +207,7 @@ export class FunctionSandboxes {
     const { fn } = options;
     const exportName = fn.handler.split('.').pop() ?? 'handler';
     this.init = {
-      entry: path.join(HANDLERS_DIR, `${FUNCTIONS[fn.name].entry}.ts`),
+      entry: options.entry ?? path.join(HANDLERS_DIR, `${FUNCTIONS[fn.name].entry}.ts`),
       exportName,
       functionName: fn.functionName,
       memoryMb: fn.memoryMb,
