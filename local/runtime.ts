@@ -19,6 +19,7 @@ import { AUTH_ENV } from '../lambdas/auth/authenticator.js';
 import { type FunctionName, SSE_PATH } from '../lambdas/shared/routes.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { devTokenIssuer } from './authorizers.js';
+import { functionBundles } from './bundles.js';
 import { type CorsConfig, FUNCTION_URL_CORS, HTTP_API_CORS } from './cors.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources, provisionResources, startEmulators } from './emulators.js';
 import { type EventSource, startEventSource } from './event-source.js';
@@ -189,7 +190,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   try {
     // The template first (cached on disk; a synthesis on a cache miss), then the data plane.
-    const [template, dataPlane] = await Promise.all([loadFunctionTemplate(options.context), startDataPlane(options, cleanups)]);
+    const [template, bundles, dataPlane] = await Promise.all([
+      loadFunctionTemplate(options.context),
+      functionBundles(),
+      startDataPlane(options, cleanups),
+    ]);
     const { dynamoEndpoint, sqsEndpoint, credentials } = dataPlane;
     const resources = await provisionResources({
       dynamoEndpoint,
@@ -207,9 +212,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Public endpoints, listening first so that their URLs (ports may be 0) can go into the
     // functions' environment. A request that comes in before the sandboxes exist waits for them.
     const sandboxes = {} as Record<FunctionName, FunctionSandboxes>;
-    // Stopped last (cleanups run in reverse): closing connections still runs `$disconnect`.
+    const gates: Gate[] = [];
+    // Stopped last (cleanups run in reverse): closing connections still runs `$disconnect`, whose
+    // calls go through the gates.
     cleanups.push(async () => {
       await Promise.all(Object.values(sandboxes).map((s) => s.stop()));
+      await Promise.all(gates.map((g) => g.stop()));
     });
     let sandboxesReady!: () => void;
     const ready = new Promise<void>((resolve) => {
@@ -276,7 +284,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // IAM gates in front of every AWS endpoint the functions call.
     const enforce = options.enforceIam !== false;
     let faults: FaultInjector | undefined;
-    const gates: Partial<Record<'dynamodb' | 'sqs' | 'ssm' | 'execute-api', Gate>> = {};
     // The authority needs the table, the table needs the gate URLs: the table is resolved twice
     // (cheap), first with the gates' upstreams, then with the gates.
     const localResources = (gateUrls: { dynamodb?: string; sqs?: string; executeApi: string }): LocalResources => ({
@@ -306,8 +313,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const gate = async (service: 'dynamodb' | 'sqs' | 'ssm' | 'execute-api', upstream: string | undefined) => {
       if (!upstream || !enforce) return upstream;
       const g = await startGate({ service, upstream, authority, apiId: LOCAL_WS_API_ID, logger, faults: () => faults, rewriteOrigin: service === 'sqs' });
-      cleanups.push(() => g.stop());
-      gates[service] = g;
+      gates.push(g);
       return g.url;
     };
     const [dynamoGate, sqsGate, ssmGate, managementGate] = await Promise.all([
@@ -334,6 +340,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     for (const fn of Object.values(functions)) {
       sandboxes[fn.name] = new FunctionSandboxes({
         fn: { ...fn, environment: { ...fn.environment, ...deviations } },
+        entry: bundles[fn.name],
         region,
         account,
         endpoints,

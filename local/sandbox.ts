@@ -3,7 +3,7 @@
  * its own module state (SDK clients, caches, the logger) and `process.env` = exactly the function's
  * resolved template environment plus the variables the Lambda runtime itself provides (region,
  * function name, memory, log group, credentials) and the SDK endpoint overrides that stand for the
- * AWS endpoints (the IAM gates). Handler modules are loaded from source through tsx.
+ * AWS endpoints (the IAM gates). Each loads the function's deployed bundle (local/bundles.ts).
  *
  * Lambda runs one invocation per sandbox at a time and scales out with more sandboxes. Here each
  * function has a small pool (default 2 workers, one per core of a small machine): an invocation
@@ -17,17 +17,41 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { FUNCTIONS } from '../lambdas/shared/routes.js';
 import type { ResolvedFunction } from './function-table.js';
 import { credentialsFor } from './iam-gate.js';
 import { LambdaTimeoutError } from './lambda.js';
 import type { RuntimeLogger } from './log.js';
-import type { FromSandbox, SandboxInit, SerializedError, ToSandbox } from './sandbox-worker.js';
 import type { LocalResponseStream, ResponseMetadata } from './streaming-shim.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BOOTSTRAP = path.join(here, 'sandbox-bootstrap.mjs');
-const HANDLERS_DIR = path.join(here, '..', 'lambdas', 'handlers');
+const WORKER = path.join(here, 'sandbox-worker.mjs');
+
+/** What the sandbox worker (sandbox-worker.mjs) is started with. */
+interface SandboxInit {
+  entry: string;
+  exportName: string;
+  functionName: string;
+  memoryMb: number;
+  region: string;
+  account: string;
+}
+
+type ToSandbox = { type: 'invoke'; id: number; event: unknown; deadline: number; requestId: string; streaming: boolean };
+
+interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+type FromSandbox =
+  | { type: 'ready' }
+  | { type: 'init-error'; error: SerializedError }
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'meta'; id: number; metadata: ResponseMetadata }
+  | { type: 'chunk'; id: number; data: Uint8Array }
+  | { type: 'end'; id: number };
 
 export class LambdaThrottleError extends Error {
   constructor(fn: string) {
@@ -59,8 +83,8 @@ export interface SandboxOptions {
   maxSandboxes?: number;
   /** Overrides the template timeout (a short SSE stream in tests). */
   timeoutMs?: number;
-  /** Another handler module than the function's (tests of the sandbox itself). */
-  entry?: string;
+  /** The handler module: the function's bundle (local/bundles.ts), or a test fixture. */
+  entry: string;
 }
 
 interface Pending {
@@ -77,7 +101,7 @@ class SandboxWorker {
   dead = false;
 
   constructor(init: SandboxInit, env: Record<string, string>, options: SandboxOptions) {
-    this.worker = new Worker(BOOTSTRAP, { workerData: init, env, stdout: true, stderr: true, name: init.functionName });
+    this.worker = new Worker(WORKER, { workerData: init, env, stdout: true, stderr: true, name: init.functionName });
     pipeOutput(this.worker, options);
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromSandbox) => {
@@ -207,7 +231,7 @@ export class FunctionSandboxes {
     const { fn } = options;
     const exportName = fn.handler.split('.').pop() ?? 'handler';
     this.init = {
-      entry: options.entry ?? path.join(HANDLERS_DIR, `${FUNCTIONS[fn.name].entry}.ts`),
+      entry: options.entry,
       exportName,
       functionName: fn.functionName,
       memoryMb: fn.memoryMb,
