@@ -61,7 +61,10 @@ export function iamReport(logDir: string): IamReport {
     report.unused[fn] = unused;
     report.used[fn] = used;
   }
-  for (const d of decisions.filter((x) => !x.allowed)) (report.denied[d.fn] ??= []).push(`${d.action} on ${d.resource}`);
+  for (const d of decisions.filter((x) => !x.allowed)) {
+    report.denied[d.fn] ??= [];
+    report.denied[d.fn]!.push(`${d.action} on ${d.resource}`);
+  }
   return report;
 }
 
