@@ -155,8 +155,20 @@ export interface GateCall {
   input: Record<string, unknown> | undefined;
 }
 
-/** Returns a response to inject instead of forwarding the call (fault tests), or undefined. */
-export type FaultInjector = (call: GateCall) => GateResponse | undefined | Promise<GateResponse | undefined>;
+/**
+ * A fault for one call (resilience tests), as the network or the service would cause it:
+ * - `respond`: this error answers the call, which never reaches the service;
+ * - `lost`: the call reaches the service, then its answer is lost and the caller gets this error;
+ * - `delay`: the call is held this long, then goes through.
+ */
+export type GateFault = { type: 'respond'; response: GateResponse } | { type: 'lost'; response: GateResponse } | { type: 'delay'; ms: number };
+
+export interface FaultInjector {
+  /** The fault for this call, or undefined to let it through. */
+  decide(call: GateCall): GateFault | undefined;
+  /** Every call the gate let through or faulted, with the status its caller got. */
+  completed?(call: GateCall, status: number): void;
+}
 
 function denial(service: GatedService, message: string): GateResponse {
   const requestId = randomUUID();
@@ -267,11 +279,19 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       send(res, deny);
       return;
     }
-    const fault = await options.faults?.()?.({ service: options.service, fn: fn!.name, operation: mapped!.operation, request: wire, input: parseJson(body) });
-    if (fault) {
-      send(res, fault);
+    const injector = options.faults?.();
+    const call: GateCall | undefined = injector ? { service: options.service, fn: fn!.name, operation: mapped!.operation, request: wire, input: parseJson(body) } : undefined;
+    const fault = call ? injector!.decide(call) : undefined;
+    const answer = (response: GateResponse) => {
+      send(res, response);
+      if (call) injector!.completed?.(call, response.status);
+    };
+    if (fault?.type === 'respond') {
+      answer(fault.response);
       return;
     }
+    if (fault?.type === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    if (call && fault?.type !== 'lost') res.on('finish', () => injector!.completed?.(call, res.statusCode));
     const origin = gateOrigin ?? '';
     const rewrite = options.rewriteOrigin === true && origin !== '';
     const outgoing = rewrite ? Buffer.from(body.toString('utf8').split(origin).join(upstream.origin)) : body;
@@ -284,6 +304,12 @@ export async function startGate(options: GateOptions): Promise<Gate> {
         headers: { ...req.headers, host: upstream.host, 'content-length': String(outgoing.length) },
       },
       (upstreamRes) => {
+        if (fault?.type === 'lost') {
+          // The service did the work; its answer never reaches the caller.
+          upstreamRes.resume();
+          upstreamRes.on('end', () => answer(fault.response));
+          return;
+        }
         if (!rewrite) {
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
           upstreamRes.pipe(res);

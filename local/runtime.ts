@@ -132,6 +132,11 @@ export interface Runtime {
   iam: IamRecorder;
   /** Sets (or clears) the fault injector of the IAM gates: faults answered as real HTTP errors. */
   injectFaults(injector: FaultInjector | undefined): void;
+  /**
+   * Shortens a function's timeout (tests of what happens at it: the Context's remaining time and
+   * "Task timed out"); returns the restore.
+   */
+  setFunctionTimeout(fn: FunctionName, ms: number): () => void;
   /** With auth on: signs a token the runtime's authorizers accept (what `POST /api/dev/token` does). */
   issueToken?: (sub: string, roles?: string[]) => string;
   stop(): Promise<void>;
@@ -394,6 +399,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       iam: recorder,
       injectFaults(injector) {
         faults = injector;
+      },
+      setFunctionTimeout(fn, ms) {
+        const sandbox = sandboxes[fn];
+        const previous = sandbox.timeoutMs;
+        sandbox.timeoutMs = ms;
+        return () => {
+          sandbox.timeoutMs = previous;
+        };
       },
       ...(tokens ? { issueToken: (sub: string, roles: string[] = []) => tokens.issue({ sub, roles }).token } : {}),
       stop() {

@@ -99,6 +99,8 @@ class SandboxWorker {
   readonly pending = new Map<number, Pending>();
   busy = 0;
   dead = false;
+  /** An invocation timed out here: no new ones; terminated once the others in flight are done. */
+  retiring = false;
 
   constructor(init: SandboxInit, env: Record<string, string>, options: SandboxOptions) {
     this.worker = new Worker(WORKER, { workerData: init, env, stdout: true, stderr: true, name: init.functionName });
@@ -225,7 +227,8 @@ export class FunctionSandboxes {
   private readonly init: SandboxInit;
   private readonly env: Record<string, string>;
   private readonly max: number;
-  readonly timeoutMs: number;
+  /** The invocation timeout (the template's, unless a test shortens it with setTimeout). */
+  timeoutMs: number;
 
   constructor(private readonly options: SandboxOptions) {
     const { fn } = options;
@@ -260,7 +263,7 @@ export class FunctionSandboxes {
   }
 
   private pick(): SandboxWorker {
-    const live = [...this.workers].filter((w) => !w.dead);
+    const live = [...this.workers].filter((w) => !w.dead && !w.retiring);
     const idle = live.find((w) => w.busy === 0);
     if (idle) return idle;
     if (live.length < this.max) return this.spawn();
@@ -292,8 +295,9 @@ export class FunctionSandboxes {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           worker.pending.delete(id);
-          // Lambda discards a sandbox whose invocation timed out.
-          void worker.terminate();
+          // Lambda discards a sandbox whose invocation timed out; invocations that share this one
+          // (a pool at its limit) finish first.
+          worker.retiring = true;
           reject(new LambdaTimeoutError(this.timeoutMs / 1000));
         }, this.timeoutMs);
       });
@@ -307,6 +311,7 @@ export class FunctionSandboxes {
     } finally {
       worker.busy--;
       this.inflight--;
+      if (worker.retiring && worker.busy === 0) void worker.terminate();
     }
   }
 
