@@ -125,6 +125,12 @@ export function attr(value: unknown): string | undefined {
   return v.S ?? v.N;
 }
 
+/** A `@connections` call as the SDK command's input: `{ ConnectionId, Data }`. */
+function connectionInput(call: GateCall): Record<string, unknown> {
+  const id = /@connections\/([^/?]+)/.exec(call.request.path)?.[1] ?? '';
+  return { ConnectionId: decodeURIComponent(id), Data: new Uint8Array(call.request.body) };
+}
+
 export interface ObservedCall extends CallInfo {
   status: number;
 }
@@ -195,7 +201,7 @@ export class FaultInjector {
       layer: 'sdk',
       service,
       operation: call.operation,
-      input: call.input ?? {},
+      input: service === 'apigw' ? connectionInput(call) : (call.input ?? {}),
       attempt: attemptOf(call.request.headers as Record<string, string>),
     });
     const response = (service: ServiceName, status: number, errorType: string) => {
