@@ -1,18 +1,20 @@
 /**
- * Once per test run: synthesizes the template (or finds it in the disk cache) before any test
- * file starts, so the workers only read the cached function table, and collects the IAM decisions
+ * Once per test run: synthesizes the template and builds the function bundles (or finds them in
+ * the disk cache) before any test file starts, so the workers only read them, and collects the IAM decisions
  * every worker's runtime recorded into one report of the grants no test used.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { functionBundles } from '../local/bundles.js';
 import { formatIamReport, iamReport } from '../local/iam-report.js';
 import { loadFunctionTemplate } from '../local/template.js';
 
 let logDir: string | undefined;
 
 export async function setup(): Promise<void> {
-  await loadFunctionTemplate();
+  // Both cached on disk by content hash: the workers find them there.
+  await Promise.all([loadFunctionTemplate(), functionBundles()]);
   logDir = mkdtempSync(path.join(tmpdir(), 'chat-iam-'));
   // Inherited by the test workers (forks), whose runtimes append their decisions there.
   process.env.CHAT_IAM_LOG_DIR = logDir;
