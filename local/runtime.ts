@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AUTH_ENV } from '../lambdas/auth/authenticator.js';
+import { ENV } from '../lambdas/shared/config.js';
 import { type FunctionName, SSE_PATH } from '../lambdas/shared/routes.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { devTokenIssuer } from './authorizers.js';
@@ -32,7 +33,7 @@ import { consoleLogger, type RuntimeLogger } from './log.js';
 import { FunctionSandboxes } from './sandbox.js';
 import { startSsmEmulator } from './ssm-emulator.js';
 import { awslambdaShim, type LocalResponseStream } from './streaming-shim.js';
-import { loadFunctionTemplate } from './template.js';
+import { type FunctionTemplate, loadFunctionTemplate } from './template.js';
 import { type WebSocketApi, startWebSocketApi, withTimeout } from './websocket-api.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -150,6 +151,15 @@ function originsOf(url: string): string[] {
   return origins;
 }
 
+/** Whether the template's functions allow exactly these browser origins (CORS_ORIGINS). */
+function sameOrigins(template: FunctionTemplate, origins: readonly string[]): boolean {
+  const configured = Object.values(template.functions)
+    .map((fn) => fn.environment[ENV.corsOrigins])
+    .find((value): value is string => typeof value === 'string');
+  const set = (list: readonly string[]) => [...new Set(list.map((o) => o.trim()).filter(Boolean))].sort().join(',');
+  return set((configured ?? '').split(',')) === set(origins);
+}
+
 /** The local stand-in of the WebSocket API id in execute-api ARNs and endpoint URLs. */
 const LOCAL_WS_API_ID = 'localwsapi';
 
@@ -195,7 +205,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
   try {
     // The template first (cached on disk; a synthesis on a cache miss), then the data plane.
-    const [template, bundles, dataPlane] = await Promise.all([
+    const [defaultTemplate, bundles, dataPlane] = await Promise.all([
       loadFunctionTemplate(options.context),
       functionBundles(),
       startDataPlane(options, cleanups),
@@ -239,7 +249,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     let urls: { httpUrl: string; wsUrl: string; sseUrl: string; sseStreamUrl: string } | undefined;
     const publicDir = options.publicDir ?? path.join(here, 'public');
     const tokens = options.auth ? devTokenIssuer(typeof options.auth === 'object' ? options.auth.secret : undefined) : undefined;
-    const stage = options.stage ?? template.resources.webSocketStage;
+    const stage = options.stage ?? defaultTemplate.resources.webSocketStage;
 
     const httpApi: HttpApi = await startHttpApi({
       host,
@@ -277,6 +287,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     cleanups.push(() => functionUrl.stop());
     const origins = options.corsOrigins ?? originsOf(httpApi.url);
+    // The functions check browser origins themselves (the WebSocket `$connect` Origin check) against
+    // the template's CORS_ORIGINS: served from other origins than cdk.json's (free ports, tests), the
+    // runtime deploys the stack as it would be deployed there, with the `corsOrigins` context.
+    const template = sameOrigins(defaultTemplate, origins)
+      ? defaultTemplate
+      : await loadFunctionTemplate({ ...options.context, corsOrigins: origins });
     httpCors.allowOrigins = origins;
     sseCors.allowOrigins = origins;
     urls = {
