@@ -59,6 +59,18 @@ describe('HTTP API', () => {
     }
   });
 
+  it('serves the generated API descriptions at /api/openapi.json and /api/asyncapi.json', async () => {
+    const openapi = await fetch(`${rt.httpUrl}/api/openapi.json`);
+    expect(openapi.status).toBe(200);
+    expect(openapi.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await openapi.json()) as { openapi: string }).openapi).toMatch(/^3\.1\./);
+    const asyncapi = await fetch(`${rt.httpUrl}/api/asyncapi.json`);
+    expect(asyncapi.status).toBe(200);
+    expect(((await asyncapi.json()) as { asyncapi: string }).asyncapi).toMatch(/^3\./);
+    // Any other unclaimed /api path still gets the service's JSON 404.
+    expect((await fetch(`${rt.httpUrl}/api/nope.json`)).status).toBe(404);
+  });
+
   it('answers unknown routes and wrong methods with the service error format', async () => {
     const missing = await getJson(`${rt.httpUrl}/api/nope`);
     expect(missing.status).toBe(404);
