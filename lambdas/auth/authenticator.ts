@@ -12,13 +12,11 @@ import { ChatError } from '../domain/errors.js';
 import type { Identity } from '../domain/model.js';
 import { type Headers, headerValue } from '../shared/headers.js';
 import type { JwtClaims } from './claims.js';
-import { AUTH_ENV, AuthConfigError, readAuthMode, readAuthSettings } from './settings.js';
+import { ADMIN_ROLE, AUTH_ENV, AuthConfigError, readAuthMode, readAuthSettings } from './settings.js';
 import { createVerifier, type SecretLoader, type TokenVerifier, type VerifierDeps } from './verifiers.js';
 
 export type { JwtClaims } from './claims.js';
-export { AUTH_ENV, AuthConfigError };
-
-export const ADMIN_ROLE = 'admin';
+export { ADMIN_ROLE, AUTH_ENV, AuthConfigError };
 
 /** With an explicit AUTH_MODE=off (local runs that opt out) every caller is this identity. */
 export const ANONYMOUS: Identity = { userId: 'anonymous', roles: [ADMIN_ROLE] };

@@ -20,6 +20,9 @@ export const AUTH_ENV = {
   secret: 'AUTH_SECRET',
 } as const;
 
+/** The role of administrators (a Cognito group of the same name grants it). */
+export const ADMIN_ROLE = 'admin';
+
 export const AUTH_MODES = ['jwt', 'off'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 

@@ -10,6 +10,7 @@
  * answered with a deny) or the service's (the key source is unreachable or broken: rethrown, so it
  * is a function error that alarms, and API Gateway caches no deny for a good token).
  */
+import { createSecretKey } from 'node:crypto';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import {
   CognitoJwtInvalidClientIdError,
@@ -197,7 +198,8 @@ export async function createVerifier(source: KeySource, deps: VerifierDeps): Pro
     case 'secret': {
       const secret = source.kind === 'secret' ? source.secret : await deps.loadSecret(source.parameterName);
       if (!secret) throw new AuthConfigError('the HS256 secret is empty');
-      const key = new TextEncoder().encode(secret);
+      // A KeyObject rather than bytes: jose keeps the CryptoKey it derives from it for later calls.
+      const key = createSecretKey(Buffer.from(secret, 'utf8'));
       return joseVerifier(async () => key, SYMMETRIC_ALGORITHMS, source);
     }
   }
