@@ -38,7 +38,7 @@ export interface ColdStartFunction {
   name: FunctionName;
   kb: number;
   withinBudget: boolean;
-  /** SDK clients the bundle holds (and its floor constructs); `(denied)` marks an IAM stand-in. */
+  /** SDK clients the bundle holds (and its floor constructs). */
   clients: string[];
   loadMs: number;
   sdkFloorMs: number;
@@ -76,22 +76,21 @@ export function clientsOf(inputs: string[]): ClientSpec[] {
       construct: doc ? 'DynamoDBDocumentClient.from(new DynamoDBClient({}))' : 'new DynamoDBClient({})',
     });
   }
-  const denied = (shim: string) => has(`lambdas/shims/${shim}`);
-  if (has('node_modules/@aws-sdk/client-sqs/') || denied('client-sqs-denied.ts')) {
+  if (has('node_modules/@aws-sdk/client-sqs/')) {
     specs.push({
-      label: denied('client-sqs-denied.ts') ? 'SQS (denied)' : 'SQS',
+      label: 'SQS',
       imports: "import { SQSClient } from '@aws-sdk/client-sqs';",
       construct: 'new SQSClient({})',
     });
   }
-  if (has('node_modules/@aws-sdk/client-apigatewaymanagementapi/') || denied('client-apigatewaymanagementapi-denied.ts')) {
+  if (has('node_modules/@aws-sdk/client-apigatewaymanagementapi/')) {
     specs.push({
-      label: denied('client-apigatewaymanagementapi-denied.ts') ? '@connections (denied)' : '@connections',
+      label: '@connections',
       imports: "import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';",
       construct: "new ApiGatewayManagementApiClient({ endpoint: 'https://example.execute-api.us-east-1.amazonaws.com/prod' })",
     });
   }
-  if (has('node_modules/@aws-sdk/client-ssm/') || denied('ssm-get-parameter.ts')) {
+  if (has('node_modules/@aws-sdk/client-ssm/')) {
     specs.push({ label: 'SSM (GetParameter)', imports: "import { SSMClient } from '@aws-sdk/client-ssm';", construct: 'new SSMClient({})' });
   }
   return specs;

@@ -1,42 +1,87 @@
 /**
- * Who may do what: the least-privilege grants of each function. The stack turns them into IAM
- * statements and environment variables (lib/chat-stack.ts), and the bundler leaves out the AWS SDK
- * clients a function has no permission to use (lib/bundling.ts).
+ * Who may do what, derived from the code: each function's composition root declares the IAM
+ * actions of the adapter methods it wires (lambdas/roots, DECLARED), and `grantDeclared` turns
+ * exactly those into policy statements, one per resource. There is no second list to keep in step.
  */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
+import { DECLARED } from '../lambdas/roots/declarations.js';
+import type { AuthUse } from '../lambdas/roots/wiring.js';
+import type { Permission, Resource } from '../lambdas/shared/permissions.js';
 import type { FunctionName } from '../lambdas/shared/routes.js';
-import type { TableAccess, TableId } from './constructs/data.js';
+import type { Data, TableAccess, TableId } from './constructs/data.js';
 
-/**
- * How a function deals with the caller's identity:
- * - 'identity': reads the identity the authorizer attached (or the connection record holds), so
- *   it needs AUTH_MODE=jwt (with auth off, every caller is the anonymous admin and `sender` is
- *   taken as sent);
- * - 'verify': also verifies tokens itself, so it needs the key source and, for an HS256 secret,
- *   read access to its SSM parameter.
- */
-export type AuthAccess = 'identity' | 'verify';
+export { DECLARED };
 
+/** A summary of DECLARED per function, for the stack's environment and for readers. */
 export interface FunctionAccess {
   tables: Partial<Record<TableId, TableAccess>>;
   /** May send to the task queue. */
   sendTasks?: boolean;
-  /** May post to, get and delete WebSocket connections (@connections). */
+  /** May post to and delete WebSocket connections (@connections). */
   manageConnections?: boolean;
-  auth?: AuthAccess;
+  auth?: AuthUse;
 }
 
-export const ACCESS: Record<FunctionName, FunctionAccess> = {
-  http: { tables: { Messages: 'readWrite', Connections: 'read' }, sendTasks: true, auth: 'identity' },
-  wsConnect: { tables: { Connections: 'write' }, sendTasks: true, auth: 'identity' },
-  wsDisconnect: { tables: { Connections: 'write' } },
-  wsMessage: {
-    tables: { Connections: 'readWrite', Messages: 'readWrite' },
-    sendTasks: true,
-    manageConnections: true,
-    auth: 'identity',
-  },
-  tasks: { tables: { Connections: 'readWrite', Messages: 'readWrite' }, sendTasks: true, manageConnections: true },
-  // The Function URL cannot run an authorizer: the handler verifies the token before streaming.
-  sse: { tables: { Messages: 'read' }, auth: 'verify' },
-  authorizer: { tables: {}, auth: 'verify' },
-};
+const READS = new Set(['dynamodb:GetItem', 'dynamodb:Query']);
+
+function summarize(permissions: readonly Permission[], auth: AuthUse | undefined): FunctionAccess {
+  const access: FunctionAccess = { tables: {} };
+  for (const { resource, actions } of permissions) {
+    const table = resource.match(/^table\/([^/]+)/)?.[1] as TableId | undefined;
+    if (table) {
+      const reads = actions.some((a) => READS.has(a));
+      const writes = actions.some((a) => !READS.has(a));
+      const before = access.tables[table];
+      const canRead = reads || before === 'read' || before === 'readWrite';
+      const canWrite = writes || before === 'write' || before === 'readWrite';
+      access.tables[table] = canRead && canWrite ? 'readWrite' : canRead ? 'read' : 'write';
+    }
+    if (resource.startsWith('queue/')) access.sendTasks = true;
+    if (resource === 'websocket/@connections') access.manageConnections = true;
+  }
+  if (auth) access.auth = auth;
+  return access;
+}
+
+export const ACCESS = Object.fromEntries(
+  Object.entries(DECLARED).map(([name, d]) => [name, summarize(d.permissions, d.auth)]),
+) as Record<FunctionName, FunctionAccess>;
+
+/** The stack's resources a declared permission can name. */
+export interface GrantTargets {
+  data: Data;
+  taskQueue: sqs.IQueue;
+  /** Grants execute-api:ManageConnections on the stage's `@connections/*`. */
+  grantManageConnections(fn: lambda.IFunction): void;
+  /** The HS256 secret parameter, when tokens are verified with one (else nothing to grant). */
+  authSecret?: { parameter: ssm.IParameter; key?: kms.IKey };
+}
+
+/** Grants a function exactly its declared permissions: one statement per resource. */
+export function grantDeclared(name: FunctionName, fn: lambda.IFunction, targets: GrantTargets): void {
+  for (const { resource, actions } of DECLARED[name].permissions) {
+    if (resource === 'websocket/@connections') {
+      targets.grantManageConnections(fn);
+      continue;
+    }
+    if (resource === 'parameter/auth-secret') {
+      const secret = targets.authSecret;
+      if (!secret) continue;
+      iam.Grant.addToPrincipal({ grantee: fn, actions: [...actions], resourceArns: [secret.parameter.parameterArn] });
+      // SecureString decryption: the default aws/ssm key needs no grant, a customer-managed one does.
+      secret.key?.grantDecrypt(fn);
+      continue;
+    }
+    iam.Grant.addToPrincipal({ grantee: fn, actions: [...actions], resourceArns: [arnOf(resource, targets)] });
+  }
+}
+
+function arnOf(resource: Resource, targets: GrantTargets): string {
+  if (resource.startsWith('queue/')) return targets.taskQueue.queueArn;
+  const [, table, , index] = resource.split('/') as [string, TableId, string?, string?];
+  return index === undefined ? targets.data.tableArn(table) : targets.data.indexArn(table, index);
+}

@@ -5,22 +5,14 @@
  * that get deployed.
  *
  * Settings: an ESM bundle for Node 24, minified, tree-shaken, no source map, with the pinned AWS
- * SDK bundled. Aliases swap modules that cannot run, or are not allowed to run, on Lambda for
- * small stand-ins from lambdas/shims (the local runtime and the tests import the real modules):
- * - `@aws-sdk/credential-provider-node` → environment credentials only (what Lambda provides);
- *   drops the SSO/STS/sign-in clients, ini/process/web-identity providers and IMDS;
- * - `@smithy/core/event-streams` → a stub (no service used here has event stream operations);
- * - `@aws-sdk/client-ssm` → one signed GetParameter call (the only SSM call, for the HS256
- *   secret);
- * - `mnemonist/lru-cache` (DynamoDB endpoint discovery cache) → the same LRU on a Map;
- * - the SQS and @connections clients → AccessDenied stand-ins in functions whose ACCESS entry
- *   (lib/access.ts) does not allow them: IAM would refuse the call anyway.
+ * SDK bundled as published (no module swapped for a stand-in). What keeps a bundle small is its
+ * composition root (lambdas/roots): a function imports only the adapters it builds, so esbuild
+ * leaves out the SDK clients it never calls.
  */
 import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
-import { ACCESS } from './access.js';
 
 /** Repository root (holds package-lock.json and lambdas/); esbuild runs here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -36,30 +28,12 @@ export function handlerEntry(name: FunctionName): string {
   return fileURLToPath(new URL(`../lambdas/handlers/${FUNCTIONS[name].entry}.ts`, import.meta.url));
 }
 
-const shim = (file: string) => fileURLToPath(new URL(`../lambdas/shims/${file}`, import.meta.url));
-
 /**
  * ESM bundles have no `require`; some CommonJS dependencies call it for Node built-ins, so the
  * banner defines one from `import.meta.url`.
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __chatCreateRequire } from 'node:module';const require = __chatCreateRequire(import.meta.url);";
-
-/** Module → stand-in of a function's bundle (absolute paths). */
-export function aliasesFor(name: FunctionName): Record<string, string> {
-  const access = ACCESS[name];
-  const alias: Record<string, string> = {
-    '@aws-sdk/credential-provider-node': shim('credential-provider-env-only.ts'),
-    '@smithy/core/event-streams': shim('event-streams-unsupported.ts'),
-    '@aws-sdk/client-ssm': shim('ssm-get-parameter.ts'),
-    'mnemonist/lru-cache': shim('lru-cache.ts'),
-  };
-  if (!access.sendTasks) alias['@aws-sdk/client-sqs'] = shim('client-sqs-denied.ts');
-  if (!access.manageConnections) {
-    alias['@aws-sdk/client-apigatewaymanagementapi'] = shim('client-apigatewaymanagementapi-denied.ts');
-  }
-  return alias;
-}
 
 /** The settings both forms below are built from. */
 interface BundleSettings {
@@ -69,7 +43,6 @@ interface BundleSettings {
   minify: boolean;
   mainFields: string[];
   banner: string;
-  alias: Record<string, string>;
 }
 
 function settingsFor(name: FunctionName): BundleSettings {
@@ -80,7 +53,6 @@ function settingsFor(name: FunctionName): BundleSettings {
     minify: true,
     mainFields: ['module', 'main'],
     banner: ESM_REQUIRE_BANNER,
-    alias: aliasesFor(name),
   };
 }
 
@@ -97,18 +69,14 @@ export function bundlingOptionsFor(name: FunctionName): BundlingOptions {
     // Bundle the pinned AWS SDK v3 (package.json) instead of the runtime's copy, so the code that
     // runs on Lambda is the code the tests ran against.
     bundleAwsSDK: true,
-    esbuildArgs: {
-      '--tree-shaking': 'true',
-      // Rendered by CDK as one `--alias:<module>=<path>` argument per entry.
-      '--alias': Object.entries(s.alias).map(([from, to]) => `${from}=${to}`),
-    },
+    esbuildArgs: { '--tree-shaking': 'true' },
   };
 }
 
 /**
  * The same bundle with esbuild's JS API: what CDK's `esbuild --bundle <entry> --target=...
  * --platform=node --format=esm --outfile=<dir>/index.mjs --minify --banner:js=... --main-fields=...
- * --tree-shaking=true --alias:...` does, run from the project root.
+ * --tree-shaking=true` does, run from the project root.
  */
 export function esbuildOptionsFor(name: FunctionName, outfile = 'index.mjs'): BuildOptions & { outfile: string } {
   const s = settingsFor(name);
@@ -124,7 +92,6 @@ export function esbuildOptionsFor(name: FunctionName, outfile = 'index.mjs'): Bu
     mainFields: s.mainFields,
     banner: { js: s.banner },
     treeShaking: true,
-    alias: s.alias,
     external: s.external,
     logLevel: 'silent',
   };

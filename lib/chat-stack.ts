@@ -3,7 +3,7 @@
  * the WebSocket API behind one Lambda authorizer, the streaming SSE Function URL, and alarms.
  *
  * Every table, queue, route, function and limit comes from lambdas/shared; this file only wires
- * them together. Who may do what is in lib/access.ts (ACCESS).
+ * them together. Who may do what is what each function's composition root declares (lib/access.ts).
  */
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,10 +16,10 @@ import { ENV } from '../lambdas/shared/config.js';
 import { TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
-import { ACCESS } from './access.js';
+import { ACCESS, grantDeclared } from './access.js';
 import { type AuthConfig, authEnvironment, type ResolvedAuth, resolveAuth } from './auth.js';
 import { ChatFunction } from './constructs/chat-function.js';
-import { Data, type TableAccess, type TableId } from './constructs/data.js';
+import { Data } from './constructs/data.js';
 import { ChatHttpApi } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Queues } from './constructs/queues.js';
@@ -27,7 +27,7 @@ import { SseEndpoint } from './constructs/sse.js';
 import { DEFAULT_THROTTLE, type ThrottleProps } from './constructs/throttle.js';
 import { ChatWebSocketApi } from './constructs/websocket-api.js';
 
-export { ACCESS, type FunctionAccess } from './access.js';
+export { ACCESS, DECLARED, type FunctionAccess } from './access.js';
 
 export interface ChatStackProps extends StackProps {
   /** Deployment stage, e.g. `dev`; also the WebSocket stage name. */
@@ -104,6 +104,7 @@ export class ChatStack extends Stack {
   readonly auth: ResolvedAuth;
   /** The SSM SecureString holding the HS256 secret (secret key source only). */
   readonly authSecret?: ssm.IStringParameter;
+  private authSecretKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ChatStackProps) {
     super(scope, id, props);
@@ -120,11 +121,10 @@ export class ChatStack extends Stack {
     this.auth = resolveAuth(props.auth);
     const authEnv = authEnvironment(this.auth);
     if (this.auth.source === 'secret') {
+      this.authSecretKey = this.auth.secretKmsKeyArn ? kms.Key.fromKeyArn(this, 'AuthSecretKey', this.auth.secretKmsKeyArn) : undefined;
       this.authSecret = ssm.StringParameter.fromSecureStringParameterAttributes(this, 'AuthSecret', {
         parameterName: this.auth.secretParameterName,
-        encryptionKey: this.auth.secretKmsKeyArn
-          ? kms.Key.fromKeyArn(this, 'AuthSecretKey', this.auth.secretKmsKeyArn)
-          : undefined,
+        encryptionKey: this.authSecretKey,
       });
     }
 
@@ -195,21 +195,16 @@ export class ChatStack extends Stack {
       );
     }
 
-    // Grants (ACCESS) and the environment that goes with them.
+    // Grants: exactly what each function's composition root declares, and the environment that goes with them.
+    const targets = {
+      data: this.data,
+      taskQueue,
+      grantManageConnections: (fn: lambda.IFunction) => this.webSocketApi.grantManageConnections(fn),
+      ...(this.authSecret ? { authSecret: { parameter: this.authSecret, ...(this.authSecretKey ? { key: this.authSecretKey } : {}) } } : {}),
+    };
     for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
-      const access = ACCESS[name];
-      const fn = fnOf(name);
-      for (const [tableId, tableAccess] of Object.entries(access.tables) as [TableId, TableAccess][]) {
-        this.data.grant(tableId, tableAccess, fn);
-      }
-      if (access.sendTasks) taskQueue.grantSendMessages(fn);
-      if (access.manageConnections) {
-        this.webSocketApi.grantManageConnections(fn);
-        fn.addEnvironment(ENV.wsManagementEndpoint, this.webSocketApi.managementEndpoint);
-      }
-      // Token verifiers read the HS256 secret: GetParameter on that one parameter (the default
-      // aws/ssm key needs no KMS grant; a customer-managed key gets kms:Decrypt).
-      if (access.auth === 'verify' && this.authSecret) this.authSecret.grantRead(fn);
+      grantDeclared(name, fnOf(name), targets);
+      if (ACCESS[name].manageConnections) fnOf(name).addEnvironment(ENV.wsManagementEndpoint, this.webSocketApi.managementEndpoint);
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -295,10 +295,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     if (!isStreamingHandler(handlers.sse)) throw new Error('The sse handler is not wrapped with awslambda.streamifyResponse');
     // A second runtime in the same process (tests) must not reuse clients bound to old endpoints.
     const { resetClients } = await import('../lambdas/adapters/clients.js');
-    const { resetContainer } = await import('../lambdas/adapters/container.js');
+    const { resetRoots } = await import('../lambdas/roots/wiring.js');
     const { resetAuth } = await import('../lambdas/auth/authenticator.js');
     resetClients();
-    resetContainer();
+    resetRoots();
     resetAuth();
     handlersLoaded();
 

@@ -5,6 +5,12 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { type ConnectionGateway, type PostOutcome, TransientDeliveryError } from '../domain/ports.js';
+import { MANAGE_CONNECTIONS, type MethodPermissions } from '../shared/permissions.js';
+
+export const GATEWAY_PERMISSIONS: MethodPermissions<ConnectionGateway> = {
+  post: MANAGE_CONNECTIONS,
+  disconnect: MANAGE_CONNECTIONS,
+};
 
 const encoder = new TextEncoder();
 

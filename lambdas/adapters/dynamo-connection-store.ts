@@ -11,7 +11,23 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, WireProtocol } from '../domain/model.js';
 import type { ConnectionStore, MemberPage } from '../domain/ports.js';
+import type { MethodPermissions, Permission } from '../shared/permissions.js';
 import { CONNECTION_SHARDS } from '../shared/resources.js';
+
+const on = (action: 'PutItem' | 'GetItem' | 'DeleteItem' | 'UpdateItem'): Permission[] => [
+  { resource: 'table/Connections', actions: [`dynamodb:${action}`] },
+];
+
+export const CONNECTION_STORE_PERMISSIONS: MethodPermissions<ConnectionStore> = {
+  put: on('PutItem'),
+  get: on('GetItem'),
+  remove: on('DeleteItem'),
+  removeStale: on('DeleteItem'),
+  setRoom: on('UpdateItem'),
+  listRoom: [{ resource: 'table/Connections/index/byRoom', actions: ['dynamodb:Query'] }],
+  listShard: [{ resource: 'table/Connections/index/byShard', actions: ['dynamodb:Query'] }],
+  shardCount: [],
+};
 
 export function shardOf(connectionId: string): number {
   return createHash('sha1').update(connectionId).digest().readUInt16BE(0) % CONNECTION_SHARDS;

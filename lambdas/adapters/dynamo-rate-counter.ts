@@ -3,7 +3,12 @@
  * room or shard attribute, so they never appear in the fan-out indexes, and they expire by TTL.
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { RateCounter } from '../domain/rate-limit.js';
+import type { RateCounter } from '../domain/ports.js';
+import type { MethodPermissions } from '../shared/permissions.js';
+
+export const RATE_COUNTER_PERMISSIONS: MethodPermissions<RateCounter> = {
+  increment: [{ resource: 'table/Connections', actions: ['dynamodb:UpdateItem'] }],
+};
 
 export class DynamoRateCounter implements RateCounter {
   constructor(

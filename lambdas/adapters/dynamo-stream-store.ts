@@ -1,14 +1,17 @@
-/** StreamStore and TaskLedger on the messages table (partition = stream, sort = ULID). */
+/** StreamStore on the messages table (partition = stream, sort = ULID). */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { itemId, type StreamItem } from '../domain/model.js';
-import type { StreamStore, TaskLedger } from '../domain/ports.js';
+import type { StreamStore } from '../domain/ports.js';
+import type { MethodPermissions } from '../shared/permissions.js';
 
-/** Ledger entries live in their own partitions of the messages table and expire after a day. */
-const LEDGER_PREFIX = 'task#';
-const LEDGER_TTL_SECONDS = 24 * 3600;
+export const STREAM_STORE_PERMISSIONS: MethodPermissions<StreamStore> = {
+  append: [{ resource: 'table/Messages', actions: ['dynamodb:PutItem'] }],
+  pageBefore: [{ resource: 'table/Messages', actions: ['dynamodb:Query'] }],
+  pageAfter: [{ resource: 'table/Messages', actions: ['dynamodb:Query'] }],
+};
 
-export class DynamoStreamStore implements StreamStore, TaskLedger {
+export class DynamoStreamStore implements StreamStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
@@ -58,21 +61,5 @@ export class DynamoStreamStore implements StreamStore, TaskLedger {
       }),
     );
     return (out.Items ?? []).map((row) => row.body as StreamItem);
-  }
-
-  async isDone(key: string): Promise<boolean> {
-    const out = await this.client.send(
-      new GetCommand({ TableName: this.table, Key: { stream: LEDGER_PREFIX + key, id: 'done' }, ProjectionExpression: 'id' }),
-    );
-    return out.Item !== undefined;
-  }
-
-  async markDone(key: string): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { stream: LEDGER_PREFIX + key, id: 'done', ttl: Math.floor(Date.now() / 1000) + LEDGER_TTL_SECONDS },
-      }),
-    );
   }
 }

@@ -2,6 +2,13 @@
 import { SendMessageBatchCommand, type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { TaskQueue } from '../domain/ports.js';
 import type { Task } from '../domain/tasks.js';
+import type { MethodPermissions } from '../shared/permissions.js';
+
+/** SendMessageBatch is authorized by sqs:SendMessage (there is no separate batch action). */
+export const TASK_QUEUE_PERMISSIONS: MethodPermissions<TaskQueue> = {
+  send: [{ resource: 'queue/Tasks', actions: ['sqs:SendMessage'] }],
+  sendBatch: [{ resource: 'queue/Tasks', actions: ['sqs:SendMessage'] }],
+};
 
 /** SendMessageBatch takes at most 10 entries and 256 KB in total. */
 const MAX_ENTRIES = 10;

@@ -6,29 +6,21 @@ import { LIMITS } from '../shared/limits.js';
 import { ChatError } from './errors.js';
 import { ulid } from './ids.js';
 import { assertFitsOneFrame, buildMessage, type DraftMessage } from './messages.js';
-import {
-  type ChatMessage,
-  GLOBAL_STREAM,
-  itemId,
-  type PublishedEvent,
-  type ServerEvent,
-  type StreamItem,
-  roomStream,
-} from './model.js';
-import type { FanoutService } from './fanout.js';
+import { type ChatMessage, GLOBAL_STREAM, type PublishedEvent, type ServerEvent, type StreamItem, roomStream } from './model.js';
+import type { InlineFanout } from './inline-fanout.js';
 import type { Clock, StreamStore, TaskQueue } from './ports.js';
 import type { Audience, FanoutTask } from './tasks.js';
 
 export interface ChatServiceDeps {
-  store: StreamStore;
-  tasks: TaskQueue;
+  store: Pick<StreamStore, 'append'>;
+  tasks: Pick<TaskQueue, 'send'>;
   clock: Clock;
   retentionDays: number;
   /**
-   * Inline fan-out of small rooms (LIMITS.inlineFanoutMaxMembers): the message path delivers the
-   * room itself and enqueues only what failed, skipping the queue hop (cost and latency, see bench/).
+   * Inline fan-out of small rooms (functions that may post to connections): the message path
+   * delivers the room itself and enqueues only what failed; without it every fan-out is a task.
    */
-  fanout?: Pick<FanoutService, 'inlineEnabled' | 'deliverInline'>;
+  inline?: Pick<InlineFanout, 'deliver'>;
 }
 
 export interface SendOptions {
@@ -63,8 +55,7 @@ export class ChatService {
     await this.deps.store.append(item, this.ttl(now));
     const task: FanoutTask = { kind: 'fanout', key: id, audience, event };
     if (exclude) task.exclude = exclude;
-    const fanout = this.deps.fanout;
-    if (audience.type === 'room' && fanout?.inlineEnabled && (await fanout.deliverInline(task))) return;
+    if (audience.type === 'room' && (await this.deps.inline?.deliver(task))) return;
     await this.deps.tasks.send(task);
   }
 
@@ -96,23 +87,4 @@ export class ChatService {
     await this.storeAndFanOut(item, event.id, { type: 'all' });
     return event;
   }
-
-  /** One page of a room's history, oldest first within the page; `nextBefore` pages further back. */
-  async history(room: string, before: string | undefined, limit: number): Promise<{ messages: ChatMessage[]; nextBefore?: string }> {
-    const items = await this.deps.store.pageBefore(roomStream(room), before, limit + 1);
-    const hasMore = items.length > limit;
-    const page = items.slice(0, limit).reverse();
-    const messages = page.flatMap((item) => (item.kind === 'event' ? [] : [item.message]));
-    const result: { messages: ChatMessage[]; nextBefore?: string } = { messages };
-    if (hasMore && messages.length > 0) result.nextBefore = messages[0]!.id;
-    return result;
-  }
-
-  /** Items of the given streams after an id, merged in id order (SSE resume and WebSocket resume). */
-  async since(streams: string[], after: string, limit: number): Promise<StreamItem[]> {
-    const pages = await Promise.all(streams.map((stream) => this.deps.store.pageAfter(stream, after, limit)));
-    const merged = pages.flat().sort((a, b) => (itemId(a) < itemId(b) ? -1 : itemId(a) > itemId(b) ? 1 : 0));
-    return merged.slice(0, limit);
-  }
 }
-

@@ -1,6 +1,7 @@
 /**
- * Connection lifecycle: `$connect` stores the record and schedules the `connected` greeting,
- * `$disconnect` removes it, `join`/`leave` move it between rooms.
+ * Connection lifecycle: `$connect` stores the record and schedules the `connected` greeting, the
+ * tasks function sends it, and Socket.IO's CONNECT is answered in order. Each step takes only the
+ * ports it uses, so each function wires (and is granted) only those.
  */
 import { LIMITS } from '../shared/limits.js';
 import { type Codec, codecFor } from '../protocol/codec.js';
@@ -19,107 +20,99 @@ export function connectedEvent(record: Pick<ConnectionRecord, 'connectionId' | '
   };
 }
 
-export interface ConnectionServiceDeps {
-  connections: ConnectionStore;
-  tasks: TaskQueue;
-  gateway: ConnectionGateway;
+export interface RegisterDeps {
+  connections: Pick<ConnectionStore, 'put'>;
+  tasks: Pick<TaskQueue, 'send'>;
   clock: Clock;
 }
 
-export class ConnectionService {
-  constructor(private readonly deps: ConnectionServiceDeps) {}
+export async function registerConnection(
+  deps: RegisterDeps,
+  connectionId: string,
+  identity: Identity,
+  room: string,
+  protocol: WireProtocol,
+): Promise<ConnectionRecord> {
+  const now = deps.clock.now();
+  const record: ConnectionRecord = {
+    connectionId,
+    room,
+    userId: identity.userId,
+    roles: identity.roles,
+    protocol,
+    connectedAt: new Date(now).toISOString(),
+  };
+  await deps.connections.put(record, Math.floor(now / 1000) + LIMITS.connectionTtlSeconds);
+  // The connection is not postable until $connect returns, so the greeting goes through a task.
+  // Protocols with their own connect handshake (Socket.IO) get `connected` once it completes.
+  const codec = codecFor(protocol);
+  const frames = codec.openingFrames(connectionId);
+  if (!codec.acceptConnect) frames.push(codec.encode(connectedEvent(record)));
+  const task: GreetTask = { kind: 'greet', connectionId, frames };
+  await deps.tasks.send(task);
+  return record;
+}
 
-  private ttl(): number {
-    return Math.floor(this.deps.clock.now() / 1000) + LIMITS.connectionTtlSeconds;
+export interface AcceptDeps {
+  connections: Pick<ConnectionStore, 'get' | 'remove'>;
+  gateway: Pick<ConnectionGateway, 'post' | 'disconnect'>;
+}
+
+/**
+ * Answers a protocol-level connect (Socket.IO's namespace CONNECT): the codec's accept frames,
+ * then `connected`, posted in this order through the gateway (a route response could overtake a
+ * post). A connection without a record is unknown to the service: it is closed, so the client
+ * reconnects and registers again.
+ */
+export async function acceptConnect(deps: AcceptDeps, connectionId: string, codec: Codec): Promise<'sent' | 'gone'> {
+  const record = await deps.connections.get(connectionId);
+  if (!record) {
+    await deps.gateway.disconnect?.(connectionId);
+    return 'gone';
   }
-
-  async connect(connectionId: string, identity: Identity, room: string, protocol: WireProtocol): Promise<ConnectionRecord> {
-    const record: ConnectionRecord = {
-      connectionId,
-      room,
-      userId: identity.userId,
-      roles: identity.roles,
-      protocol,
-      connectedAt: new Date(this.deps.clock.now()).toISOString(),
-    };
-    await this.deps.connections.put(record, this.ttl());
-    // The connection is not postable until $connect returns, so the greeting goes through a task.
-    // Protocols with their own connect handshake (Socket.IO) get `connected` once it completes.
-    const codec = codecFor(protocol);
-    const frames = codec.openingFrames(connectionId);
-    if (!codec.acceptConnect) frames.push(codec.encode(connectedEvent(record)));
-    const task: GreetTask = { kind: 'greet', connectionId, frames };
-    await this.deps.tasks.send(task);
-    return record;
-  }
-
-  /**
-   * Answers a protocol-level connect (Socket.IO's namespace CONNECT): the codec's accept frames,
-   * then `connected`, posted in this order through the gateway (a route response could overtake a
-   * post). A connection without a record is unknown to the service: it is closed, so the client
-   * reconnects and registers again.
-   */
-  async acceptConnect(connectionId: string, codec: Codec): Promise<'sent' | 'gone'> {
-    const record = await this.deps.connections.get(connectionId);
-    if (!record) {
-      await this.deps.gateway.disconnect?.(connectionId);
+  const frames = [...(codec.acceptConnect?.(connectionId) ?? []), codec.encode(connectedEvent(record))];
+  for (const frame of frames) {
+    const outcome = await postWithRetry(deps.gateway, connectionId, frame);
+    if (outcome === 'gone') {
+      await deps.connections.remove(connectionId);
       return 'gone';
     }
-    const frames = [...(codec.acceptConnect?.(connectionId) ?? []), codec.encode(connectedEvent(record))];
-    for (const frame of frames) {
-      const outcome = await postWithRetry(this.deps.gateway, connectionId, frame);
-      if (outcome === 'gone') {
-        await this.deps.connections.remove(connectionId);
-        return 'gone';
-      }
+  }
+  return 'sent';
+}
+
+export interface GreetDeps {
+  connections: Pick<ConnectionStore, 'get'>;
+  gateway: Pick<ConnectionGateway, 'post'>;
+}
+
+/**
+ * Sends the greeting frames. API Gateway answers 410 until `$connect` has returned, so a 410 is
+ * retried for a short while; if the record is gone too, the client left and the task is done.
+ */
+export async function greet(deps: GreetDeps, task: GreetTask): Promise<'sent' | 'gone'> {
+  for (let attempt = 0; ; attempt++) {
+    let outcome: 'ok' | 'gone';
+    try {
+      outcome = await deps.gateway.post(task.connectionId, task.frames[0]!);
+    } catch (error) {
+      if (!(error instanceof TransientDeliveryError) || attempt >= LIMITS.greetRetries) throw error;
+      await sleep(backoffDelay(attempt, LIMITS.greetRetryBaseMs, 1000));
+      continue;
     }
-    return 'sent';
-  }
-
-  async disconnect(connectionId: string): Promise<void> {
-    await this.deps.connections.remove(connectionId);
-  }
-
-  /**
-   * Sends the greeting frames. API Gateway answers 410 until `$connect` has returned, so a 410 is
-   * retried for a short while; if the record is gone too, the client left and the task is done.
-   */
-  async greet(task: GreetTask): Promise<'sent' | 'gone'> {
-    for (let attempt = 0; ; attempt++) {
-      let outcome: 'ok' | 'gone';
-      try {
-        outcome = await this.deps.gateway.post(task.connectionId, task.frames[0]!);
-      } catch (error) {
-        if (!(error instanceof TransientDeliveryError) || attempt >= LIMITS.greetRetries) throw error;
-        await sleep(backoffDelay(attempt, LIMITS.greetRetryBaseMs, 1000));
-        continue;
+    if (outcome === 'ok') {
+      // Later frames are retried on their own: failing the task here would make SQS send the
+      // first frame again.
+      for (const frame of task.frames.slice(1)) {
+        if ((await postWithRetry(deps.gateway, task.connectionId, frame)) === 'gone') return 'gone';
       }
-      if (outcome === 'ok') {
-        // Later frames are retried on their own: failing the task here would make SQS send the
-        // first frame again.
-        for (const frame of task.frames.slice(1)) {
-          if ((await postWithRetry(this.deps.gateway, task.connectionId, frame)) === 'gone') return 'gone';
-        }
-        return 'sent';
-      }
-      if (attempt >= LIMITS.greetRetries) {
-        const record = await this.deps.connections.get(task.connectionId);
-        if (!record) return 'gone';
-        throw new TransientDeliveryError('connection not yet postable', 'server');
-      }
-      await sleep(LIMITS.greetRetryBaseMs * 2 ** Math.min(attempt, 4));
+      return 'sent';
     }
-  }
-
-  async join(connectionId: string, room: string): Promise<ConnectionRecord | undefined> {
-    return this.deps.connections.setRoom(connectionId, room);
-  }
-
-  async leave(connectionId: string): Promise<ConnectionRecord | undefined> {
-    return this.deps.connections.setRoom(connectionId, null);
-  }
-
-  get(connectionId: string): Promise<ConnectionRecord | undefined> {
-    return this.deps.connections.get(connectionId);
+    if (attempt >= LIMITS.greetRetries) {
+      const record = await deps.connections.get(task.connectionId);
+      if (!record) return 'gone';
+      throw new TransientDeliveryError('connection not yet postable', 'server');
+    }
+    await sleep(LIMITS.greetRetryBaseMs * 2 ** Math.min(attempt, 4));
   }
 }

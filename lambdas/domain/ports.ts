@@ -72,6 +72,11 @@ export interface ConnectionGateway {
   disconnect?(connectionId: string): Promise<void>;
 }
 
+export interface RateCounter {
+  /** Adds one hit to `key` in the window starting at `windowStart` and returns the new count. */
+  increment(key: string, windowStart: number, expiresAt: number): Promise<number>;
+}
+
 export interface Clock {
   now(): number;
 }

@@ -3,7 +3,7 @@ import { LIMITS } from '../shared/limits.js';
 import { type ConnectionGateway, type PostOutcome, TransientDeliveryError } from './ports.js';
 import { withRetry } from './retry.js';
 
-export function postWithRetry(gateway: ConnectionGateway, connectionId: string, frame: string, deadline?: number): Promise<PostOutcome> {
+export function postWithRetry(gateway: Pick<ConnectionGateway, 'post'>, connectionId: string, frame: string, deadline?: number): Promise<PostOutcome> {
   return withRetry(() => gateway.post(connectionId, frame), {
     retries: LIMITS.postRetries,
     baseMs: LIMITS.postRetryBaseMs,

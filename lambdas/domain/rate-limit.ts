@@ -1,36 +1,13 @@
-/** Per-connection and per-user message rate limits over fixed windows. */
-import { RATE_LIMITS } from '../shared/limits.js';
+/** Per-connection and per-user message rate limits over fixed windows (settings passed in). */
+import type { RateLimitSettings } from '../shared/limits.js';
 import { ChatError } from './errors.js';
-import type { Clock } from './ports.js';
-
-export interface RateCounter {
-  /** Adds one hit to `key` in the window starting at `windowStart` and returns the new count. */
-  increment(key: string, windowStart: number, expiresAt: number): Promise<number>;
-}
-
-export interface RateLimitSettings {
-  windowSeconds: number;
-  perConnection: number;
-  perUser: number;
-}
-
-export function rateLimitSettings(env: NodeJS.ProcessEnv = process.env): RateLimitSettings {
-  const num = (name: string, fallback: number) => {
-    const value = Number(env[name]);
-    return Number.isFinite(value) && value > 0 ? value : fallback;
-  };
-  return {
-    windowSeconds: num('RATE_WINDOW_SECONDS', RATE_LIMITS.windowSeconds),
-    perConnection: num('RATE_PER_CONNECTION', RATE_LIMITS.perConnection),
-    perUser: num('RATE_PER_USER', RATE_LIMITS.perUser),
-  };
-}
+import type { Clock, RateCounter } from './ports.js';
 
 export class RateLimiter {
   constructor(
     private readonly counter: RateCounter,
     private readonly clock: Clock,
-    private readonly settings: RateLimitSettings = rateLimitSettings(),
+    private readonly settings: RateLimitSettings,
   ) {}
 
   /** Throws `rate_limited` when the connection or the user is over its limit in this window. */

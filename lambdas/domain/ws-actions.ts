@@ -5,11 +5,11 @@
 import { LIMITS } from '../shared/limits.js';
 import { WS_ACTIONS, type WsAction } from '../shared/routes.js';
 import { type ChatService, eventOf } from './chat-service.js';
-import { resolveSender } from '../auth/authenticator.js';
-import type { ConnectionService } from './connections.js';
 import { ChatError } from './errors.js';
+import type { StreamHistory } from './history.js';
 import type { DraftMessage } from './messages.js';
-import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, itemId, type ServerEvent, roomStream } from './model.js';
+import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type Identity, itemId, type ServerEvent, roomStream } from './model.js';
+import type { ConnectionStore } from './ports.js';
 import {
   joinSchema,
   messageInputSchema,
@@ -25,8 +25,11 @@ export { parseWith };
 
 export interface ActionContext {
   connectionId: string;
-  chat: ChatService;
-  connections: ConnectionService;
+  chat: Pick<ChatService, 'sendMessage'>;
+  history: Pick<StreamHistory, 'since'>;
+  connections: Pick<ConnectionStore, 'get' | 'setRoom'>;
+  /** The message's sender for this identity and claimed `sender` (the auth policy, passed in). */
+  resolveSender: (identity: Identity, claimed: string | undefined) => string;
   /** Sends a frame-worthy event to the calling connection (resume replays missed items). */
   sendToSelf: (event: ServerEvent) => Promise<void>;
   /** Per-connection and per-user message limits; absent in tests that do not exercise them. */
@@ -41,7 +44,6 @@ interface ClientDraft {
   format?: string | undefined;
 }
 
-
 async function requireConnection(ctx: ActionContext): Promise<ConnectionRecord> {
   const record = await ctx.connections.get(ctx.connectionId);
   if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
@@ -50,7 +52,7 @@ async function requireConnection(ctx: ActionContext): Promise<ConnectionRecord> 
 
 async function send(ctx: ActionContext, input: ClientDraft, room: string | undefined): Promise<ServerEvent> {
   const record = await requireConnection(ctx);
-  const sender = resolveSender({ userId: record.userId, roles: record.roles }, input.sender);
+  const sender = ctx.resolveSender({ userId: record.userId, roles: record.roles }, input.sender);
   const target = room ?? record.room;
   if (!target) throw new ChatError('not_in_room', 'Join a room first ({"action": "join", "data": {"room": "..."}})');
   await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
@@ -95,20 +97,20 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
     }
     case 'join': {
       const input = parseWith(joinSchema, data, 'join');
-      const record = await ctx.connections.join(ctx.connectionId, input.room);
+      const record = await ctx.connections.setRoom(ctx.connectionId, input.room);
       if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
       return { event: 'joined', data: { room: input.room } };
     }
     case 'leave': {
       const before = await requireConnection(ctx);
-      await ctx.connections.leave(ctx.connectionId);
+      await ctx.connections.setRoom(ctx.connectionId, null);
       return { event: 'left', data: { room: before.room } };
     }
     case 'resume': {
       const input = parseWith(resumeSchema, data ?? {}, 'resume');
       const record = await requireConnection(ctx);
       const room = input.room ?? record.room ?? DEFAULT_ROOM;
-      const items = await ctx.chat.since([roomStream(room), GLOBAL_STREAM], input.after, LIMITS.sseResumeMaxItems);
+      const items = await ctx.history.since([roomStream(room), GLOBAL_STREAM], input.after, LIMITS.sseResumeMaxItems);
       for (const item of items) await ctx.sendToSelf(eventOf(item));
       const last = items.length > 0 ? itemId(items[items.length - 1]!) : input.after;
       return {

@@ -4,13 +4,13 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { getContainer } from '../adapters/container.js';
 import { ChatError } from '../domain/errors.js';
 import { DEFAULT_ROOM } from '../domain/model.js';
 import { historyQuerySchema, messageInputSchema, publishEventSchema } from '../domain/schemas.js';
 import { parseWith } from '../domain/validation.js';
 import { ADMIN_ROLE, identityFromAuthorizer, requireRole, resolveSender } from '../auth/authenticator.js';
 import type { Identity } from '../domain/model.js';
+import { httpRoot } from '../roots/http.js';
 import { LIMITS } from '../shared/limits.js';
 import { HTTP_ROUTES, type HttpOperation } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
@@ -58,9 +58,9 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
     const identity = identityOf(event);
     const input = parseWith(messageInputSchema, readJsonBody(event), 'message');
     const sender = resolveSender(identity, input.sender);
-    const container = getContainer();
-    await container.rateLimiter.check(undefined, identity.userId);
-    const message = await container.chat.sendMessage(
+    const root = httpRoot();
+    await root.rateLimiter.check(undefined, identity.userId);
+    const message = await root.chat.sendMessage(
       { type: input.type, content: input.content, sender, format: input.format },
       { room: input.room ?? DEFAULT_ROOM },
     );
@@ -72,7 +72,7 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
     const identity = identityOf(event);
     requireRole(identity, ADMIN_ROLE);
     const input = parseWith(messageInputSchema, readJsonBody(event), 'broadcast');
-    const message = await getContainer().chat.broadcast({
+    const message = await httpRoot().chat.broadcast({
       type: input.type,
       content: input.content,
       sender: resolveSender(identity, input.sender),
@@ -84,21 +84,21 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
   async publishEvent(event) {
     requireRole(identityOf(event), ADMIN_ROLE);
     const input = parseWith(publishEventSchema, readJsonBody(event), 'event');
-    const published = await getContainer().chat.publishEvent(input.event_type, input.data);
+    const published = await httpRoot().chat.publishEvent(input.event_type, input.data);
     return json(201, { status: 'success', event: published });
   },
 
   async history(event) {
     identityOf(event);
     const query = parseWith(historyQuerySchema, event.queryStringParameters ?? {}, 'query');
-    const page = await getContainer().chat.history(query.room, query.before, query.limit);
+    const page = await httpRoot().history.history(query.room, query.before, query.limit);
     const body: Record<string, unknown> = { room: query.room, messages: page.messages };
     body.next_before = page.nextBefore ?? null;
     return json(200, body);
   },
 
   async eventsRedirect(event) {
-    const sseUrl = getContainer().config.sseUrl;
+    const sseUrl = httpRoot().sseUrl;
     if (!sseUrl) throw new ChatError('not_found', 'The SSE stream URL is not configured');
     const location = event.rawQueryString ? `${sseUrl}?${event.rawQueryString}` : sseUrl;
     return { statusCode: 307, headers: { location, 'cache-control': 'no-store' }, body: '' };

@@ -4,33 +4,30 @@
  * query parameter) with no gap and no duplicate, sends heartbeats, and ends before the function
  * timeout with a `retry:` hint so EventSource reconnects and resumes.
  *
- * Live delivery: when WS_URL is set (the deployed stack and the local runtime set it), the
- * function subscribes to the room through the WebSocket API as a relay client, so fan-out pushes
- * new items to it and an idle stream reads nothing from DynamoDB. Without it, it polls the room
- * and global streams. Either way the history after the resume point is read once first, and live
- * items that overlap it are sent once.
+ * Live delivery has one path: the function subscribes to the room through the WebSocket API as a
+ * relay client (WS_URL), so fan-out pushes new items to it and an idle stream reads nothing from
+ * DynamoDB. The history after the resume point is read once, after subscribing; live items that
+ * overlap it are sent once.
  */
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { getContainer } from '../adapters/container.js';
 import { authEnabled, bearerToken, verifyToken } from '../auth/authenticator.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
+import type { StreamHistory } from '../domain/history.js';
 import { isUlid, ulidFloor } from '../domain/ids.js';
 import { DEFAULT_ROOM, GLOBAL_STREAM, itemId, roomStream, type StreamItem } from '../domain/model.js';
 import { roomSchema } from '../domain/schemas.js';
 import { formatSse, itemFromEvent, SentIds, sseComment, sseRetry } from '../domain/sse.js';
 import { openRelay, type Relay } from '../adapters/ws-relay.js';
 import { parseWith } from '../domain/validation.js';
+import { sseRoot } from '../roots/sse.js';
 import { LIMITS } from '../shared/limits.js';
 import { headerValue } from '../shared/headers.js';
 import { SSE_PATH } from '../shared/routes.js';
 import { logger } from './common/observability.js';
 import { hasStreamingRuntime, streamingRuntime } from './common/streaming.js';
 
-/** Items can be written with a slightly older id than one already sent (clock skew between
- * writers); each poll looks back this far and skips ids it has already sent. */
-const LOOKBACK_MS = 3_000;
 /** Time kept before the function timeout to end the stream cleanly. */
 const END_MARGIN_MS = 10_000;
 
@@ -41,10 +38,9 @@ const sseQuerySchema = z.object({
 });
 
 export interface SseOptions {
-  pollMs?: number;
   heartbeatMs?: number;
   maxStreamMs?: number;
-  /** WebSocket API URL for the relay; defaults to WS_URL; an empty string forces polling. */
+  /** WebSocket API URL for the relay; defaults to WS_URL. */
   relayUrl?: string;
 }
 
@@ -66,6 +62,7 @@ export async function streamEvents(
   let room: string;
   let resumeAfter: string | undefined;
   let token: string | undefined;
+  let relayUrl: string;
   try {
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = (event.rawPath ?? SSE_PATH).replace(/\/+$/, '');
@@ -81,6 +78,9 @@ export async function streamEvents(
       if (!isUlid(lastId)) throw new ChatError('validation_error', 'Last-Event-ID must be an event id from this stream');
       resumeAfter = lastId;
     }
+    relayUrl = options.relayUrl ?? sseRoot().wsUrl;
+    // A deployment fault, not the client's: 500 before anything is streamed.
+    if (!relayUrl) throw new Error(`SSE needs the WebSocket API URL (WS_URL) for its relay`);
   } catch (error) {
     const { status, body } = toErrorBody(error);
     if (status >= 500) logger.error('sse request failed', { error: error as Error });
@@ -110,60 +110,16 @@ export async function streamEvents(
     out.on('error', done);
   });
 
-  const pollMs = options.pollMs ?? LIMITS.ssePollMs;
   const heartbeatMs = options.heartbeatMs ?? LIMITS.sseHeartbeatMs;
   const remaining = context?.getRemainingTimeInMillis?.() ?? LIMITS.sseMaxStreamMs + END_MARGIN_MS;
   const endAt = Date.now() + Math.min(options.maxStreamMs ?? LIMITS.sseMaxStreamMs, remaining - END_MARGIN_MS);
-  const streams = [roomStream(room), GLOBAL_STREAM];
-  const chat = getContainer().chat;
-
-  const relayUrl = options.relayUrl ?? getContainer().config.wsUrl;
-  if (relayUrl) {
-    const outcome = await relayStream({ out, closed: closedPromise, isClosed: () => closed, room, resumeAfter, token, relayUrl, endAt, heartbeatMs });
-    if (outcome === 'done') return;
-    // The relay could not subscribe (nothing was sent yet): serve this stream by polling.
-  }
-
-  // Everything after `floor` is new to this client; `sent` keeps ids within the look-back window.
-  const floor = resumeAfter ?? ulidFloor(Date.now());
-  const sent = new Map<string, number>();
-  // Where the next read starts while a backlog comes a full page at a time (a long resume, or a
-  // burst): right after the last item read. Without it the next read would start at the look-back
-  // window and skip every item in between.
-  let cursor: string | undefined = resumeAfter;
-  let lastHeartbeat = Date.now();
-  out.write(sseRetry(LIMITS.sseRetryHintMs) + sseComment(`stream ${room}`));
-
-  try {
-    while (!closed && Date.now() < endAt) {
-      const now = Date.now();
-      const lookback = ulidFloor(now - LOOKBACK_MS);
-      const after = floor > lookback ? floor : lookback;
-      const items = await chat.since(streams, cursor ?? after, LIMITS.sseResumeMaxItems);
-      const fullPage = items.length >= LIMITS.sseResumeMaxItems;
-      for (const item of items) {
-        const id = itemId(item);
-        if (id <= floor || sent.has(id)) continue;
-        out.write(formatSse(item));
-        sent.set(id, now);
-      }
-      if (fullPage) cursor = itemId(items[items.length - 1]!);
-      else if (sent.size > 0) cursor = undefined;
-      for (const [id, at] of sent) if (at < now - 2 * LOOKBACK_MS && sent.size > 1) sent.delete(id);
-      if (Date.now() - lastHeartbeat >= heartbeatMs) {
-        out.write(sseComment('heartbeat'));
-        lastHeartbeat = Date.now();
-      }
-      if (!fullPage) await sleepOrClose(pollMs, closedPromise);
-    }
-  } catch (error) {
-    logger.error('sse stream failed', { error: error as Error });
-  }
-  if (!closed) out.end(sseRetry(LIMITS.sseRetryHintMs) + sseComment('stream ends; reconnect with Last-Event-ID'));
+  const history = sseRoot().history;
+  await relayStream({ out, closed: closedPromise, isClosed: () => closed, history, room, resumeAfter, token, relayUrl, endAt, heartbeatMs });
 }
 
 interface RelayStreamArgs {
   out: Writable;
+  history: Pick<StreamHistory, 'since'>;
   closed: Promise<void>;
   isClosed: () => boolean;
   room: string;
@@ -180,7 +136,7 @@ interface RelayStreamArgs {
  * it duplicate-free. If the relay drops, the stream ends with a `retry:` hint and the client
  * resumes from its Last-Event-ID.
  */
-async function relayStream(args: RelayStreamArgs): Promise<'done' | 'unavailable'> {
+async function relayStream(args: RelayStreamArgs): Promise<void> {
   const { out, room } = args;
   const floor = args.resumeAfter ?? ulidFloor(Date.now());
   const sent = new SentIds();
@@ -211,16 +167,17 @@ async function relayStream(args: RelayStreamArgs): Promise<'done' | 'unavailable
       onClose: () => relayClosed(),
     });
   } catch (error) {
-    logger.warn('sse relay unavailable; polling instead', { reason: (error as Error).message });
-    return 'unavailable';
+    // Nothing was sent yet: the client reconnects after the retry hint and tries again.
+    logger.warn('sse relay unavailable; ending the stream', { reason: (error as Error).message });
+    if (!args.isClosed()) out.end(sseRetry(LIMITS.sseRetryHintMs) + sseComment('stream unavailable; reconnect'));
+    return;
   }
   try {
     out.write(sseRetry(LIMITS.sseRetryHintMs) + sseComment(`stream ${room}`));
     // History after the resume point (or the moment the request came in), page by page.
-    const chat = getContainer().chat;
     let cursor = floor;
     for (;;) {
-      const items = await chat.since([roomStream(room), GLOBAL_STREAM], cursor, LIMITS.sseResumeMaxItems);
+      const items = await args.history.since([roomStream(room), GLOBAL_STREAM], cursor, LIMITS.sseResumeMaxItems);
       for (const item of items) send(item);
       if (items.length < LIMITS.sseResumeMaxItems) break;
       cursor = itemId(items[items.length - 1]!);
@@ -251,7 +208,6 @@ async function relayStream(args: RelayStreamArgs): Promise<'done' | 'unavailable
     relay.close();
   }
   if (!args.isClosed()) out.end(sseRetry(LIMITS.sseRetryHintMs) + sseComment('stream ends; reconnect with Last-Event-ID'));
-  return 'done';
 }
 
 /** Wrapped for streaming where the runtime provides it (AWS, or the local runtime's shim). */

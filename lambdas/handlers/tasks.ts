@@ -6,12 +6,16 @@
  */
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { getContainer } from '../adapters/container.js';
+import { greet } from '../domain/connections.js';
 import { type Task, taskSchema } from '../domain/tasks.js';
-import { injectLambdaContext, logger } from './common/observability.js';
+import { buildTasksRoot } from '../roots/tasks.js';
+import { lazy } from '../roots/wiring.js';
+import { countFanoutStats, injectLambdaContext, logger } from './common/observability.js';
 
 /** Time kept in reserve before the function timeout: enough to enqueue a continuation. */
 const DEADLINE_MARGIN_MS = 5_000;
+
+const root = lazy(() => buildTasksRoot({ onFanoutStats: countFanoutStats }));
 
 export function parseTask(record: SQSRecord): Task | undefined {
   let json: unknown;
@@ -25,13 +29,13 @@ export function parseTask(record: SQSRecord): Task | undefined {
 }
 
 async function runTask(task: Task, deadline: number): Promise<void> {
-  const container = getContainer();
+  const wired = root();
   if (task.kind === 'greet') {
-    await container.connections.greet(task);
+    await greet(wired.greeting, task);
     return;
   }
-  // Metrics of the fan-out (delivered, stale, failed) are counted by the container's onStats hook.
-  const stats = await container.fanout.run(task, { deadline });
+  // Metrics of the fan-out (delivered, stale, failed) are counted by the root's onFanoutStats hook.
+  const stats = await wired.fanout.run(task, { deadline });
   // A part of a large fan-out that went cleanly is routine (a 10,000-member room has 100 of them):
   // its line is DEBUG; anything worth a look (stale, failed, throttled, split, continued) is INFO.
   const notable = task.audience.type !== 'connections' || stats.gone + stats.failed + stats.dropped + stats.throttled + stats.parts > 0 || stats.continued;

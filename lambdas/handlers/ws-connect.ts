@@ -3,12 +3,13 @@
  * connection cannot be posted to until this handler returns). A bad room rejects the handshake.
  */
 import middy from '@middy/core';
-import { getContainer } from '../adapters/container.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
 import { identityFromAuthorizer } from '../auth/authenticator.js';
 import { headerValue } from '../shared/headers.js';
 import { DEFAULT_ROOM, type Identity, type WireProtocol } from '../domain/model.js';
+import { registerConnection } from '../domain/connections.js';
 import { roomSchema } from '../domain/schemas.js';
+import { wsConnectRoot } from '../roots/ws-connect.js';
 import { injectLambdaContext, logger } from './common/observability.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';
 
@@ -36,13 +37,13 @@ export async function connect(event: WsEvent): Promise<WsResult> {
   const connectionId = event.requestContext.connectionId;
   logger.appendKeys({ connectionId, requestId: event.requestContext.requestId });
   try {
-    const container = getContainer();
-    checkOrigin(event, container.config.corsOrigins);
+    const root = wsConnectRoot();
+    checkOrigin(event, root.corsOrigins);
     const identity = identityOf(event);
     const query = event.queryStringParameters ?? {};
     const parsedRoom = roomSchema.safeParse(query.room ?? DEFAULT_ROOM);
     if (!parsedRoom.success) throw new ChatError('validation_error', `Invalid room: ${parsedRoom.error.issues[0]?.message}`);
-    await container.connections.connect(connectionId, identity, parsedRoom.data, protocolOf(query));
+    await registerConnection(root.register, connectionId, identity, parsedRoom.data, protocolOf(query));
     logger.info('connected', { room: parsedRoom.data });
     return { statusCode: 200 };
   } catch (error) {

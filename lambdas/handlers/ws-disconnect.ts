@@ -1,6 +1,6 @@
 /** `$disconnect` (best effort on AWS: stale records are also removed on 410 and expire by TTL). */
 import middy from '@middy/core';
-import { connectionStore } from '../adapters/stores.js';
+import { wsDisconnectRoot } from '../roots/ws-disconnect.js';
 import { injectLambdaContext, logger } from './common/observability.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';
 
@@ -8,8 +8,7 @@ export async function disconnect(event: WsEvent): Promise<WsResult> {
   const connectionId = event.requestContext.connectionId;
   logger.appendKeys({ connectionId });
   try {
-    // ConnectionService.disconnect is exactly this; the lean wiring keeps the bundle small.
-    await connectionStore().remove(connectionId);
+    await wsDisconnectRoot().connections.remove(connectionId);
     logger.info('disconnected');
   } catch (error) {
     logger.error('disconnect cleanup failed; the record expires by TTL', { error: error as Error });

@@ -4,14 +4,17 @@
  * `error` event with a code; the connection stays open.
  */
 import middy from '@middy/core';
-import { getContainer } from '../adapters/container.js';
+import { resolveSender } from '../auth/authenticator.js';
+import { acceptConnect } from '../domain/connections.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
 import type { ServerEvent } from '../domain/model.js';
 import { postWithRetry } from '../domain/post.js';
 import { runAction } from '../domain/ws-actions.js';
+import { buildWsMessageRoot } from '../roots/ws-message.js';
+import { lazy } from '../roots/wiring.js';
 import { LIMITS } from '../shared/limits.js';
 import { type Codec, codecFor } from '../protocol/codec.js';
-import { countMetrics, injectLambdaContext, logger } from './common/observability.js';
+import { countFanoutStats, countMetrics, injectLambdaContext, logger } from './common/observability.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';
 
 /**
@@ -21,6 +24,8 @@ import type { WsEvent, WsResult } from './common/ws-event.js';
 export function codecForFrame(body: string): Codec {
   return codecFor(/^[0-6b]/.test(body) ? 'socketio' : 'json');
 }
+
+const root = lazy(() => buildWsMessageRoot({ onFanoutStats: countFanoutStats }));
 
 /** Time kept before the function timeout to answer the route (a replay stops retrying then). */
 const REPLY_MARGIN_MS = 1_000;
@@ -39,24 +44,27 @@ export async function message(event: WsEvent, context?: { getRemainingTimeInMill
     if (frame.kind === 'control') {
       if (frame.connect) {
         // Socket.IO CONNECT: `40{"sid"}` then `connected`, in order through the gateway.
-        await getContainer().connections.acceptConnect(connectionId, codec);
+        const { connections, gateway } = root();
+        await acceptConnect({ connections, gateway }, connectionId, codec);
         return { statusCode: 200 };
       }
       return frame.replies.length > 0 ? { statusCode: 200, body: frame.replies.join('\n') } : { statusCode: 200 };
     }
     ackId = frame.ackId;
-    const container = getContainer();
+    const wired = root();
     const reply = await runAction(frame.action, frame.data, {
       connectionId,
-      chat: container.chat,
-      connections: container.connections,
-      rateLimiter: container.rateLimiter,
+      chat: wired.chat,
+      history: wired.history,
+      connections: wired.connections,
+      rateLimiter: wired.rateLimiter,
+      resolveSender: (identity, claimed) => resolveSender(identity, claimed),
       // A replay (resume) is posted frame by frame: throttling (429) and 5xx are retried with
       // backoff, as in fan-out, so one throttled post does not fail the whole resume.
       sendToSelf: async (ev: ServerEvent) => {
         const payload = codec.encode(ev);
         const remaining = context?.getRemainingTimeInMillis?.();
-        await postWithRetry(container.gateway, connectionId, payload, remaining !== undefined ? Date.now() + remaining - REPLY_MARGIN_MS : undefined);
+        await postWithRetry(wired.gateway, connectionId, payload, remaining !== undefined ? Date.now() + remaining - REPLY_MARGIN_MS : undefined);
       },
     });
     if (reply.event === 'message_received') countMetrics({ MessagesSent: 1 });

@@ -2,7 +2,7 @@
  * Runtime configuration of the handlers, read from environment variables that the CDK stack (or
  * the local runtime) sets. Names live here once; the stack imports ENV to set them.
  */
-import { LIMITS } from './limits.js';
+import { LIMITS, RATE_LIMITS, type RateLimitSettings } from './limits.js';
 import { CONNECTIONS_TABLE, MESSAGES_TABLE, TASK_QUEUE } from './resources.js';
 
 export const ENV = {
@@ -20,6 +20,10 @@ export const ENV = {
   retentionDays: 'MESSAGE_RETENTION_DAYS',
   /** Overrides LIMITS.inlineFanoutMaxMembers (0: every fan-out goes through the task queue). */
   inlineFanoutMaxMembers: 'INLINE_FANOUT_MAX_MEMBERS',
+  /** Overrides of RATE_LIMITS (load tests raise them). */
+  rateWindowSeconds: 'RATE_WINDOW_SECONDS',
+  ratePerConnection: 'RATE_PER_CONNECTION',
+  ratePerUser: 'RATE_PER_USER',
   /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
   endpointUrl: 'AWS_ENDPOINT_URL',
 } as const;
@@ -35,6 +39,7 @@ export interface AppConfig {
   corsOrigins: string[];
   retentionDays: number;
   inlineFanoutMaxMembers: number;
+  rateLimits: RateLimitSettings;
 }
 
 function read(name: string, fallback?: string): string {
@@ -49,6 +54,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const get = (name: string, fallback?: string) => {
     const value = env[name];
     return value !== undefined && value !== '' ? value : (fallback ?? read(name));
+  };
+  const positive = (name: string, fallback: number) => {
+    const value = Number(get(name, String(fallback)));
+    return Number.isFinite(value) && value > 0 ? value : fallback;
   };
   const retention = Number(get(ENV.retentionDays, String(LIMITS.defaultRetentionDays)));
   const inline = Number(get(ENV.inlineFanoutMaxMembers, String(LIMITS.inlineFanoutMaxMembers)));
@@ -66,5 +75,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .filter(Boolean),
     retentionDays: Number.isFinite(retention) && retention > 0 ? retention : LIMITS.defaultRetentionDays,
     inlineFanoutMaxMembers: Number.isInteger(inline) && inline >= 0 ? inline : LIMITS.inlineFanoutMaxMembers,
+    rateLimits: {
+      windowSeconds: positive(ENV.rateWindowSeconds, RATE_LIMITS.windowSeconds),
+      perConnection: positive(ENV.ratePerConnection, RATE_LIMITS.perConnection),
+      perUser: positive(ENV.ratePerUser, RATE_LIMITS.perUser),
+    },
   };
 }

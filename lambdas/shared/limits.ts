@@ -82,8 +82,14 @@ export const TASK_QUEUE_SETTINGS = {
  * Message rate limits (fixed windows). A chatty human types a few messages in ten seconds; these
  * only stop scripts. Configurable per deployment through the env vars named in ENV.
  */
-export const RATE_LIMITS = {
+export const RATE_LIMITS: RateLimitSettings = {
   windowSeconds: 10,
   perConnection: 20,
   perUser: 40,
-} as const;
+};
+
+export interface RateLimitSettings {
+  windowSeconds: number;
+  perConnection: number;
+  perUser: number;
+}

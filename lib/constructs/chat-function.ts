@@ -1,6 +1,6 @@
 /**
  * Shared defaults for every Lambda function of the service: Node.js 24 on arm64, an ESM bundle
- * (lib/bundling.ts: minified, tree-shaken, no source map, shims for what Lambda does not need), an
+ * (lib/bundling.ts: minified, tree-shaken, no source map, the AWS SDK bundled as published), an
  * explicit log group with retention, and an execution role that may write to that log group only
  * (no AWSLambdaBasicExecutionRole managed policy).
  *

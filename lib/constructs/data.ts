@@ -1,31 +1,16 @@
 /**
  * DynamoDB tables, built from TABLES in lambdas/shared/resources.ts: on-demand, TTL, point-in-time
- * recovery, AWS-managed KMS encryption, and one GSI per index definition.
+ * recovery, AWS-managed KMS encryption, and one GSI per index definition. Access is granted per
+ * declared action (lib/access.ts), on the table or an index by its explicit ARN.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { TABLES, type TableDefinition, type TableKey } from '../../lambdas/shared/resources.js';
 
 export type TableId = (typeof TABLES)[number]['id'];
 
 export type TableAccess = 'read' | 'write' | 'readWrite';
-
-/**
- * Actions granted per access level. Narrower than the CDK's grantReadData/grantWriteData: no Scan
- * (fan-out and history use Query), no transactions, no streams, and index access is limited to
- * Query on the indexes the table defines (explicit ARNs, no `index/*` wildcard).
- */
-const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'];
-const INDEX_READ_ACTIONS = ['dynamodb:Query'];
-const TABLE_WRITE_ACTIONS = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:DescribeTable',
-];
 
 export interface DataProps {
   /** RETAIN (default) keeps tables, with deletion protection, when the stack is deleted. */
@@ -55,21 +40,17 @@ export class Data extends Construct {
     this.tables = tables as Record<TableId, dynamodb.Table>;
   }
 
-  /** Grants least-privilege data access on one table (and Query on its indexes for reads). */
-  grant(tableId: TableId, access: TableAccess, grantee: iam.IGrantable): void {
-    const table = this.tables[tableId];
+  tableArn(tableId: TableId): string {
+    return this.tables[tableId].tableArn;
+  }
+
+  /** ARN of one index the table defines (a declared permission on an unknown index is an error). */
+  indexArn(tableId: TableId, indexName: string): string {
     const def = this.definitions.get(tableId)!;
-    const actions = new Set<string>();
-    if (access !== 'write') for (const a of TABLE_READ_ACTIONS) actions.add(a);
-    if (access !== 'read') for (const a of TABLE_WRITE_ACTIONS) actions.add(a);
-    iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [table.tableArn] });
-    if (access !== 'write' && def.indexes.length > 0) {
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: INDEX_READ_ACTIONS,
-        resourceArns: def.indexes.map((index) => `${table.tableArn}/index/${index.indexName}`),
-      });
+    if (!def.indexes.some((index) => index.indexName === indexName)) {
+      throw new Error(`Table ${tableId} has no index ${indexName}`);
     }
+    return `${this.tables[tableId].tableArn}/index/${indexName}`;
   }
 
   private createTable(def: TableDefinition, removalPolicy: RemovalPolicy): dynamodb.Table {

@@ -1,5 +1,5 @@
 /**
- * The chat page in a real browser: Debian's Chromium driven by playwright-core, against the local
+ * The chat page in a real browser: headless Chromium driven by playwright-core, against the local
  * runtime on free ports. Three pages: A (alice) and B (bob) in room "alpha", C (carol) in "beta".
  *
  * Checks text between rooms, an image over the WebSocket and one too big for a frame (sent over
@@ -10,61 +10,34 @@
  * its user and uses it on all three endpoints). Leaves screenshots in test-artifacts/
  * (chat-page.png, chat-page-auth.png, and B's view *-bob.png) for a person to look at.
  *
- * Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it). Set CHROMIUM_PATH
- * to use another binary.
+ * The browser is the one the `@sparticuz/chromium` package ships (nothing to install), or
+ * CHROMIUM_PATH's (see ./chromium.ts).
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
+import { FAKE_MEDIA_ARGS, type LaunchedContext, launchContext } from './chromium.js';
 import { noisePng, smallPng, toneWav } from './media-files.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The flags of ../shared/TOOLCHAIN.md, plus a fake microphone that needs no permission prompt. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-];
 /** Upper bound of every DOM wait; the waits end as soon as their condition holds. */
 const WAIT = { timeout: 15_000 };
 
+let browser: LaunchedContext | undefined;
 let context: BrowserContext | undefined;
-let userDataDir: string | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}. The browser test uses Debian's chromium: apt-get install -y chromium ` +
-        '(.ci/run installs it), or set CHROMIUM_PATH.',
-    );
-  }
-  userDataDir = await mkdtemp(path.join(tmpdir(), 'chat-page-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 820 },
-    permissions: ['microphone'],
-  });
-}, 60_000);
+  browser = await launchContext({ extraArgs: FAKE_MEDIA_ARGS, permissions: ['microphone'] });
+  context = browser.context;
+}, 120_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  await browser?.close();
 });
 
 interface OpenOptions {

@@ -5,15 +5,15 @@
  * deduplicated through the ledger, and the adaptive concurrency limit (AIMD on 429).
  */
 import '../support/quiet.js';
-import { resetContainer } from '../../lambdas/adapters/container.js';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiGatewayConnectionGateway } from '../../lambdas/adapters/apigw-gateway.js';
 import { dynamoClient, managementClient, sqsClient } from '../../lambdas/adapters/clients.js';
 import { DynamoConnectionStore } from '../../lambdas/adapters/dynamo-connection-store.js';
-import { DynamoStreamStore } from '../../lambdas/adapters/dynamo-stream-store.js';
+import { DynamoTaskLedger } from '../../lambdas/adapters/dynamo-task-ledger.js';
 import { SqsTaskQueue } from '../../lambdas/adapters/sqs-task-queue.js';
-import { AdaptiveConcurrency, FanoutService } from '../../lambdas/domain/fanout.js';
+import { AdaptiveConcurrency } from '../../lambdas/domain/adaptive-concurrency.js';
+import { FanoutService } from '../../lambdas/domain/fanout.js';
 import type { FanoutTask, Task } from '../../lambdas/domain/tasks.js';
 import { processBatch } from '../../lambdas/handlers/tasks.js';
 import { connectionId, fakeContext, startTestEnv, type TestEnv } from '../support/env.js';
@@ -45,40 +45,33 @@ async function connect(room: string, count: number): Promise<string[]> {
 
 const taskOf = (body: string) => JSON.parse(body) as Task;
 
-function service(options: { pageSize?: number; partSize?: number; inlineMaxMembers?: number } = {}) {
+function service(options: { pageSize?: number; partSize?: number } = {}) {
   return new FanoutService({
     connections: new DynamoConnectionStore(dynamoClient(), env.tables.connections),
     gateway: new ApiGatewayConnectionGateway(managementClient(process.env.WS_MANAGEMENT_ENDPOINT!)),
     tasks: new SqsTaskQueue(sqsClient(), env.queue.url),
-    ledger: new DynamoStreamStore(dynamoClient(), env.tables.messages),
+    ledger: new DynamoTaskLedger(dynamoClient(), env.tables.messages),
     ...options,
   });
 }
 
 describe('inline fan-out (small rooms)', () => {
-  it('a function without the @connections endpoint (REST on AWS) hands small rooms to the task queue', async () => {
+  it('the REST function (no @connections grant, none wired) hands small rooms to the task queue', async () => {
     const [a, b] = await connect('no-endpoint', 2);
-    const endpoint = process.env.WS_MANAGEMENT_ENDPOINT;
-    process.env.WS_MANAGEMENT_ENDPOINT = '';
-    resetContainer();
-    try {
-      const res = await rest('POST', '/api/message', { body: { type: 'text', content: 'queued', sender: 'x', room: 'no-endpoint' } });
-      expect(res.status).toBe(201);
-      expect(env.gateway.eventsFor(a!)).toEqual([]);
-    } finally {
-      process.env.WS_MANAGEMENT_ENDPOINT = endpoint;
-      resetContainer();
-    }
+    const res = await rest('POST', '/api/message', { body: { type: 'text', content: 'queued', sender: 'x', room: 'no-endpoint' } });
+    expect(res.status).toBe(201);
+    expect(env.gateway.eventsFor(a!)).toEqual([]);
     const drained = await env.drainTasks();
     expect(drained.processed.map((r) => taskOf(r.body).kind)).toEqual(['fanout']);
     for (const id of [a!, b!]) expect(env.gateway.eventsFor(id).map((f) => f.event)).toEqual(['message']);
   });
 
   it('delivers a small room from the message path itself: no task is enqueued', async () => {
-    const [a, b, c] = await connect('inline', 3);
-    const res = await rest('POST', '/api/message', { body: { type: 'text', content: 'inline', sender: 'x', room: 'inline' } });
-    expect(res.status).toBe(201);
-    for (const id of [a!, b!, c!]) expect(env.gateway.eventsFor(id)).toEqual([{ event: 'message', data: res.body.message }]);
+    const [sender, b, c] = await connect('inline', 3);
+    const reply = await wsSend(sender!, { action: 'send_text', data: { text: 'inline', sender: 'x' } });
+    expect(reply.event).toBe('message_received');
+    const message = (reply.data as { message: unknown }).message;
+    for (const id of [b!, c!]) expect(env.gateway.eventsFor(id)).toEqual([{ event: 'message', data: message }]);
     expect(await env.receiveRecords()).toEqual([]);
   });
 

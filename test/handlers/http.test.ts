@@ -5,7 +5,7 @@
  */
 import '../support/quiet.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetContainer } from '../../lambdas/adapters/container.js';
+import { resetRoots } from '../../lambdas/roots/wiring.js';
 import { isUlid } from '../../lambdas/domain/ids.js';
 import type { ChatMessage, PublishedEvent } from '../../lambdas/domain/model.js';
 import { LIMITS, MEDIA_MAX_BASE64_CHARS } from '../../lambdas/shared/limits.js';
@@ -280,14 +280,14 @@ describe('GET /api/events', () => {
   it('answers 404 when no SSE URL is configured', async () => {
     const saved = process.env.SSE_URL;
     delete process.env.SSE_URL;
-    resetContainer();
+    resetRoots();
     try {
       const res = await rest('GET', '/api/events');
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('not_found');
     } finally {
       process.env.SSE_URL = saved;
-      resetContainer();
+      resetRoots();
     }
   });
 });
@@ -391,14 +391,14 @@ describe('error paths: clear 4xx, nothing stored, nothing queued, nothing delive
   it('hides internal failures behind a generic 500 without details', async () => {
     const saved = process.env.MESSAGES_TABLE;
     process.env.MESSAGES_TABLE = 'no-such-table';
-    resetContainer();
+    resetRoots();
     try {
       const res = await rest('POST', '/api/message', { body: { type: 'text', content: 'hi', sender: 'x' } });
       expect(res.status).toBe(500);
       expect(res.body).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
     } finally {
       process.env.MESSAGES_TABLE = saved;
-      resetContainer();
+      resetRoots();
     }
     await expectNothingStored();
   });

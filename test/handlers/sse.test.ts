@@ -1,15 +1,19 @@
 /**
  * The SSE handler (Lambda Function URL, RESPONSE_STREAM) driven with Function URL events through a
  * minimal `awslambda` shim: the stream's metadata prelude and body are captured from a PassThrough,
- * as the Lambda runtime would send them. Items are stored through the real REST handler.
+ * as the Lambda runtime would send them. Items are stored through the real REST handler; the relay
+ * connects to a small WebSocket server standing in for the WebSocket API, to which the tests push
+ * the frames fan-out would post (the whole path, fan-out included, runs in test/local/sse.test.ts).
  */
 import '../support/quiet.js';
+import type { AddressInfo } from 'node:net';
 import { PassThrough, type Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { dynamoClient } from '../../lambdas/adapters/clients.js';
 import { DynamoStreamStore } from '../../lambdas/adapters/dynamo-stream-store.js';
 import { ulidFloor } from '../../lambdas/domain/ids.js';
-import type { ChatMessage, StreamItem } from '../../lambdas/domain/model.js';
+import type { ChatMessage, PublishedEvent, StreamItem } from '../../lambdas/domain/model.js';
 import type { ResponseMetadata } from '../../lambdas/handlers/common/streaming.js';
 import type { SseOptions } from '../../lambdas/handlers/sse.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
@@ -84,7 +88,45 @@ class StreamCapture {
   }
 }
 
+/** Stands in for the WebSocket API: greets each relay with `connected`, then relays what tests push. */
+class RelayApi {
+  private readonly rooms = new Map<WebSocket, string>();
+
+  private constructor(private readonly server: WebSocketServer) {
+    server.on('connection', (socket, request) => {
+      const room = new URL(request.url ?? '/', 'ws://x').searchParams.get('room') ?? 'general';
+      this.rooms.set(socket, room);
+      socket.on('close', () => this.rooms.delete(socket));
+      socket.send(JSON.stringify({ event: 'connected', data: { connection_id: 'relay', room } }));
+    });
+  }
+
+  static async start(): Promise<RelayApi> {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    return new RelayApi(server);
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** What fan-out posts: a message to its room's members, broadcasts and events to everyone. */
+  deliver(frame: { event: 'message' | 'broadcast'; data: ChatMessage } | { event: 'notification'; data: PublishedEvent }): void {
+    for (const [socket, room] of this.rooms) {
+      if (frame.event === 'message' && frame.data.room !== room) continue;
+      socket.send(JSON.stringify(frame));
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.rooms.keys()) socket.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
 let env: TestEnv;
+let relay: RelayApi;
 let sse: SseModule;
 const globals = globalThis as unknown as { awslambda?: unknown };
 let previousRuntime: unknown;
@@ -104,17 +146,21 @@ beforeAll(async () => {
   };
   // Imported after the shim, so the module's `handler` export is the streamified one.
   sse = await import('../../lambdas/handlers/sse.js');
+  relay = await RelayApi.start();
+  process.env.WS_URL = relay.url;
   env = await startTestEnv();
 });
 afterAll(async () => {
   globals.awslambda = previousRuntime;
+  delete process.env.WS_URL;
+  await relay?.close();
   await env?.stop();
 });
 beforeEach(async () => {
   await env.resetData();
 });
 
-const FAST: SseOptions = { pollMs: 10, heartbeatMs: 60_000 };
+const FAST: SseOptions = { heartbeatMs: 60_000 };
 
 function open(target: string, headers: Record<string, string> = {}, options: SseOptions = {}) {
   const capture = new StreamCapture();
@@ -126,9 +172,11 @@ function open(target: string, headers: Record<string, string> = {}, options: Sse
   return { capture, done };
 }
 
-async function postText(content: string, room: string): Promise<ChatMessage> {
+/** Stores a message through the REST handler; `live` also has fan-out reach the relay. */
+async function postText(content: string, room: string, live = false): Promise<ChatMessage> {
   const res = await rest('POST', '/api/message', { body: { type: 'text', content, sender: 'sse', room } });
   expect(res.status).toBe(201);
+  if (live) relay.deliver({ event: 'message', data: res.body.message });
   return res.body.message;
 }
 
@@ -142,11 +190,13 @@ describe('SSE stream', () => {
     });
     expect(capture.blocks()[0]).toMatchObject({ retry: LIMITS.sseRetryHintMs });
 
-    const message = await postText('live one', 'sse-room');
-    await postText('not for this stream', 'elsewhere');
+    const message = await postText('live one', 'sse-room', true);
+    await postText('not for this stream', 'elsewhere', true);
     const broadcast = (await rest('POST', '/api/messages/broadcast', { body: { type: 'text', content: 'all', sender: 'ops' } })).body
       .message;
+    relay.deliver({ event: 'broadcast', data: broadcast });
     const published = (await rest('POST', '/api/events/publish', { body: { event_type: 'deploy.done', data: { v: 2 } } })).body.event;
+    relay.deliver({ event: 'notification', data: published });
 
     await waitFor(() => capture.events().length, (n) => n >= 3, { what: 'three events' });
     capture.close();
@@ -194,8 +244,8 @@ describe('SSE stream', () => {
   it('an EventSource that reconnects with the last id it saw misses nothing and sees nothing twice', async () => {
     const first = open('/api/events?room=reconnect');
     await waitFor(() => first.capture.body, (body) => body.includes(': stream reconnect'), { what: 'the stream to open' });
-    const x1 = await postText('x1', 'reconnect');
-    const x2 = await postText('x2', 'reconnect');
+    const x1 = await postText('x1', 'reconnect', true);
+    const x2 = await postText('x2', 'reconnect', true);
     await waitFor(() => first.capture.events().length, (n) => n >= 2, { what: 'two events' });
     first.capture.close();
     await first.done;
@@ -250,12 +300,35 @@ describe('SSE stream', () => {
     expect(sse.handler).toBeTypeOf('function');
     const m1 = await postText('one', 'h');
     const capture = new StreamCapture();
-    // The export uses the production poll interval: the client closes it once the event arrived.
+    // The export reads WS_URL and the production heartbeat: the client closes it once the event arrived.
     const done = sse.handler!(functionUrlEvent('GET', '/api/events?room=h', { headers: { 'last-event-id': ulidFloor(0) } }), capture.stream as unknown as ResponseStream, fakeContext({ functionName: 'sse', timeoutMs: 900_000 }));
     await waitFor(() => capture.events().length, (n) => n >= 1, { what: 'the stored event' });
     capture.close();
     await done;
     expect(capture.events()).toEqual([{ id: m1.id, event: 'message', data: m1 }]);
+  });
+});
+
+describe('SSE relay', () => {
+  it('a live item that is also in the history read is sent once', async () => {
+    const stored = await postText('both', 'overlap');
+    const { capture, done } = open('/api/events?room=overlap', { 'Last-Event-ID': ulidFloor(0) });
+    await waitFor(() => capture.events().length, (n) => n >= 1, { what: 'the stored event' });
+    relay.deliver({ event: 'message', data: stored });
+    const next = await postText('next', 'overlap', true);
+    await waitFor(() => capture.events().length, (n) => n >= 2, { what: 'the live event' });
+    capture.close();
+    await done;
+    expect(capture.events().map((e) => e.id)).toEqual([stored.id, next.id]);
+  });
+
+  it('when the relay cannot subscribe, the stream ends at once with a retry hint and no event', async () => {
+    const { capture, done } = open('/api/events?room=down', {}, { relayUrl: 'ws://127.0.0.1:9' });
+    await done;
+    expect(capture.metadata?.statusCode).toBe(200);
+    expect(capture.events()).toEqual([]);
+    expect(capture.blocks().some((b) => b.retry === LIMITS.sseRetryHintMs)).toBe(true);
+    expect(capture.stream.writableEnded).toBe(true);
   });
 });
 

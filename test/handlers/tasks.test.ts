@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiGatewayConnectionGateway } from '../../lambdas/adapters/apigw-gateway.js';
 import { dynamoClient, managementClient, sqsClient } from '../../lambdas/adapters/clients.js';
 import { DynamoConnectionStore } from '../../lambdas/adapters/dynamo-connection-store.js';
-import { DynamoStreamStore } from '../../lambdas/adapters/dynamo-stream-store.js';
+import { DynamoTaskLedger } from '../../lambdas/adapters/dynamo-task-ledger.js';
 import { SqsTaskQueue } from '../../lambdas/adapters/sqs-task-queue.js';
 import { FanoutService } from '../../lambdas/domain/fanout.js';
 import type { FanoutTask, Task } from '../../lambdas/domain/tasks.js';
@@ -158,7 +158,7 @@ describe('fan-out', () => {
       connections: new DynamoConnectionStore(dynamoClient(), table.connections),
       gateway: new ApiGatewayConnectionGateway(managementClient(process.env.WS_MANAGEMENT_ENDPOINT!)),
       tasks: new SqsTaskQueue(sqsClient(), env.queue.url),
-      ledger: new DynamoStreamStore(dynamoClient(), table.messages),
+      ledger: new DynamoTaskLedger(dynamoClient(), table.messages),
       pageSize: 2,
     });
     const task: FanoutTask = { kind: 'fanout', key: 'paged-1', audience: { type: 'room', room: 'paged' }, event: { event: 'message', data: { n: 1 } } };

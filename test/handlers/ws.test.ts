@@ -5,7 +5,7 @@
  */
 import '../support/quiet.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetContainer } from '../../lambdas/adapters/container.js';
+import { resetRoots } from '../../lambdas/roots/wiring.js';
 import { shardOf } from '../../lambdas/adapters/dynamo-connection-store.js';
 import { ANONYMOUS, AUTH_ENV } from '../../lambdas/auth/authenticator.js';
 import { isUlid } from '../../lambdas/domain/ids.js';
@@ -89,10 +89,10 @@ describe('$connect', () => {
   describe('with auth on', () => {
     beforeEach(() => {
       process.env[AUTH_ENV.mode] = 'jwt';
-      resetContainer();
+      resetRoots();
       return () => {
         delete process.env[AUTH_ENV.mode];
-        resetContainer();
+        resetRoots();
       };
     });
 
@@ -421,10 +421,10 @@ describe('rate limits', () => {
   beforeEach(() => {
     // A window far longer than the test, so a window boundary cannot reset the count midway.
     Object.assign(process.env, { RATE_WINDOW_SECONDS: '1000000000', RATE_PER_CONNECTION: '3', RATE_PER_USER: '100' });
-    resetContainer();
+    resetRoots();
     return () => {
       for (const key of ['RATE_WINDOW_SECONDS', 'RATE_PER_CONNECTION', 'RATE_PER_USER']) delete process.env[key];
-      resetContainer();
+      resetRoots();
     };
   });
 

@@ -2,13 +2,13 @@
  * The Socket.IO codec against the reference implementation: packets built by the real
  * socket.io-parser / engine.io-parser encoders (what socket.io-client v4 sends) decode to the right
  * action or control frame, and every frame the codec writes is read back by their decoders (what
- * socket.io-client v4 reads). Also the greeting and CONNECT handling of ConnectionService.
+ * socket.io-client v4 reads). Also the greeting and CONNECT handling of the connection lifecycle.
  */
 import { decodePacket, encodePacket, type Packet as EnginePacket } from 'engine.io-parser';
 import fc from 'fast-check';
 import { Decoder, Encoder, type Packet, PacketType } from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
-import { ConnectionService } from '../../lambdas/domain/connections.js';
+import { acceptConnect, registerConnection } from '../../lambdas/domain/connections.js';
 import { ChatError } from '../../lambdas/domain/errors.js';
 import type { ConnectionRecord } from '../../lambdas/domain/model.js';
 import type { ConnectionGateway, ConnectionStore, PostOutcome, TaskQueue } from '../../lambdas/domain/ports.js';
@@ -268,7 +268,7 @@ describe('registration', () => {
   });
 });
 
-describe('ConnectionService with Socket.IO connections', () => {
+describe('connection lifecycle with Socket.IO connections', () => {
   function fakes() {
     const records = new Map<string, ConnectionRecord>();
     const posts: Array<[string, string]> = [];
@@ -306,7 +306,12 @@ describe('ConnectionService with Socket.IO connections', () => {
         tasks.push(task);
       },
     };
-    const service = new ConnectionService({ connections: store, tasks: queue, gateway, clock: { now: () => Date.parse('2025-01-01T00:00:00Z') } });
+    const clock = { now: () => Date.parse('2025-01-01T00:00:00Z') };
+    const service = {
+      connect: (id: string, identity: { userId: string; roles: string[] }, room: string, protocol: 'json' | 'socketio') =>
+        registerConnection({ connections: store, tasks: queue, clock }, id, identity, room, protocol),
+      acceptConnect: (id: string, codec: typeof socketioCodec) => acceptConnect({ connections: store, gateway }, id, codec),
+    };
     return { service, records, posts, closed, tasks, gone };
   }
 

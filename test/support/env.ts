@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamoClient, managementClient, resetClients, sqsClient } from '../../lambdas/adapters/clients.js';
-import { resetContainer } from '../../lambdas/adapters/container.js';
+import { resetRoots } from '../../lambdas/roots/wiring.js';
 import type { StreamItem } from '../../lambdas/domain/model.js';
 import type { WsEvent } from '../../lambdas/handlers/common/ws-event.js';
 import { processBatch } from '../../lambdas/handlers/tasks.js';
@@ -127,7 +127,7 @@ const ENV_KEYS = [
 
 /** Drops the handlers' cached clients (closing their sockets) and wiring. */
 function freshWiring(): void {
-  resetContainer();
+  resetRoots();
   resetClients();
 }
 

@@ -34,6 +34,11 @@ export function countMetrics(values: Partial<Record<CountMetric, number>>): void
   }
 }
 
+/** Every fan-out, inline (message path) or from a task, is counted the same way. */
+export function countFanoutStats(stats: { delivered: number; gone: number; failed: number; dropped: number }): void {
+  countMetrics({ MessagesDelivered: stats.delivered, StaleConnectionsRemoved: stats.gone, DeliveryFailures: stats.failed + stats.dropped });
+}
+
 /** Publishes the pending counters (one EMF line) and clears them. */
 export function flushMetrics(): void {
   if (pending === 0) return;

@@ -1,0 +1,20 @@
+export { ChatClient, type ChatClientOptions, type ClientEvents, type ConnectionState, type SocketConstructor, type SocketLike } from './client.js';
+export { ChatClientError, type ClientErrorCode } from './errors.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';
+export type { HistoryOptions, HistoryPage, MessageDraft, TokenSource } from './rest.js';
+export type { EventStreamOptions, StreamEvent } from './sse.js';
+export type { ConnectedData, ErrorData, MessageReceivedData, ResumedData, ServerEvents } from './protocol.js';
+export {
+  HTTP_PATHS,
+  LIMITS,
+  MESSAGE_TYPES,
+  SSE_PATH,
+  WS_ACTIONS,
+  WS_EVENTS,
+  type ChatMessage,
+  type ErrorCode,
+  type MessageType,
+  type PublishedEvent,
+  type WsAction,
+  type WsEvent,
+} from './generated.js';

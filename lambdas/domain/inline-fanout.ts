@@ -1,0 +1,50 @@
+/**
+ * The message path's fan-out for a small room (LIMITS.inlineFanoutMaxMembers): one Query, one post
+ * attempt per connection, no ledger (there is no task to redeliver), and only what failed goes to
+ * a follow-up task. It skips the queue hop, which is most of the cost and latency of a small room
+ * (bench/).
+ */
+import { encodeForProtocols } from '../protocol/codec.js';
+import { Delivery, type DeliveryDeps, type FanoutStats, newStats, targetsOf } from './delivery.js';
+import type { ConnectionStore, Member, MemberPage } from './ports.js';
+import type { FanoutTask } from './tasks.js';
+
+export interface InlineFanoutDeps extends DeliveryDeps {
+  connections: Pick<ConnectionStore, 'listRoom' | 'removeStale'>;
+  /** Largest room delivered inline; 0 turns inline delivery off. */
+  maxMembers: number;
+  onStats?: (stats: FanoutStats) => void;
+}
+
+export class InlineFanout {
+  private readonly delivery: Delivery;
+
+  constructor(private readonly deps: InlineFanoutDeps) {
+    this.delivery = new Delivery(deps);
+  }
+
+  /**
+   * Delivers a room fan-out inline. A room larger than one inline page is continued by a task from
+   * the cursor. Returns undefined, having done nothing, when the room cannot be read: the caller
+   * then enqueues the whole fan-out.
+   */
+  async deliver(task: FanoutTask): Promise<FanoutStats | undefined> {
+    if (task.audience.type !== 'room' || this.deps.maxMembers <= 0) return undefined;
+    let page: MemberPage;
+    try {
+      page = await this.deps.connections.listRoom(task.audience.room, task.cursor?.page, this.deps.maxMembers);
+    } catch {
+      return undefined;
+    }
+    const stats = newStats(task.key);
+    const failed: Member[] = [];
+    await this.delivery.deliver(targetsOf(task, page.members), encodeForProtocols(task.event), stats, failed, { retries: 0 });
+    if (page.cursor) {
+      stats.continued = true;
+      await this.deps.tasks.send({ ...task, key: `${task.key}:rest`, cursor: { page: page.cursor } });
+    }
+    await this.delivery.handOn(task, failed, stats);
+    this.deps.onStats?.(stats);
+    return stats;
+  }
+}

@@ -1,0 +1,33 @@
+/** Composition root of the task consumer: greetings and fan-out (ledger, reading, posting, parts). */
+import { ApiGatewayConnectionGateway, GATEWAY_PERMISSIONS } from '../adapters/apigw-gateway.js';
+import { dynamoClient, managementClient, sqsClient } from '../adapters/clients.js';
+import { CONNECTION_STORE_PERMISSIONS, DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
+import { DynamoTaskLedger, TASK_LEDGER_PERMISSIONS } from '../adapters/dynamo-task-ledger.js';
+import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue.js';
+import type { GreetDeps } from '../domain/connections.js';
+import type { FanoutStats } from '../domain/delivery.js';
+import { FanoutService } from '../domain/fanout.js';
+import { loadConfig } from '../shared/config.js';
+import { declareRoot, uses } from './wiring.js';
+
+const connections = uses(CONNECTION_STORE_PERMISSIONS, ['get', 'listRoom', 'listShard', 'removeStale', 'shardCount']);
+const ledger = uses(TASK_LEDGER_PERMISSIONS, ['isDone', 'markDone']);
+const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send', 'sendBatch']);
+const gateway = uses(GATEWAY_PERMISSIONS, ['post']);
+
+export const tasksDeclaration = declareRoot([connections, ledger, tasks, gateway]);
+
+export function buildTasksRoot(hooks: { onFanoutStats?: (stats: FanoutStats) => void } = {}) {
+  const config = loadConfig();
+  const connectionStore = connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable));
+  const apiGateway = gateway.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint)));
+  const greeting: GreetDeps = { connections: connectionStore, gateway: apiGateway };
+  const fanout = new FanoutService({
+    connections: connectionStore,
+    gateway: apiGateway,
+    tasks: tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl)),
+    ledger: ledger.narrow(new DynamoTaskLedger(dynamoClient(), config.messagesTable)),
+    ...(hooks.onFanoutStats ? { onStats: hooks.onFanoutStats } : {}),
+  });
+  return { greeting, fanout };
+}

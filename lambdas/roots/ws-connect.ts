@@ -1,0 +1,23 @@
+/** Composition root of `$connect`: store the connection record, enqueue its greeting. */
+import { dynamoClient, sqsClient } from '../adapters/clients.js';
+import { CONNECTION_STORE_PERMISSIONS, DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
+import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue.js';
+import type { RegisterDeps } from '../domain/connections.js';
+import { systemClock } from '../domain/ports.js';
+import { loadConfig } from '../shared/config.js';
+import { declareRoot, lazy, uses } from './wiring.js';
+
+const connections = uses(CONNECTION_STORE_PERMISSIONS, ['put']);
+const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send']);
+
+export const wsConnectDeclaration = declareRoot([connections, tasks], 'identity');
+
+export const wsConnectRoot = lazy(() => {
+  const config = loadConfig();
+  const register: RegisterDeps = {
+    connections: connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable)),
+    tasks: tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl)),
+    clock: systemClock,
+  };
+  return { corsOrigins: config.corsOrigins, register };
+});

@@ -1,0 +1,220 @@
+/**
+ * What the OpenAPI document says about each REST operation of HTTP_ROUTES: request schema (the
+ * product's), answers (wire schemas), error codes and examples. Keyed by operation, so a route
+ * added to routes.ts without an entry here fails the type check, and the generator at run time.
+ */
+import * as z from 'zod/mini';
+import type { ErrorCode } from '../../lambdas/domain/errors.js';
+import { AUDIO_FORMATS, IMAGE_FORMATS } from '../../lambdas/domain/media.js';
+import { historyQuerySchema, MESSAGE_TYPES, messageInputSchema, publishEventSchema } from '../../lambdas/domain/schemas.js';
+import { LIMITS, MEDIA_MAX_BASE64_CHARS, RATE_LIMITS } from '../../lambdas/shared/limits.js';
+import type { HttpOperation } from '../../lambdas/shared/routes.js';
+import { type Example, example } from './checked.js';
+import { BROADCAST_MESSAGE, IMAGE_MESSAGE, PNG_BASE64, PUBLISHED_EVENT, T1, TEXT_MESSAGE } from './examples.js';
+import { describe } from './meta.js';
+import {
+  eventResponseSchema,
+  healthResponseSchema,
+  historyResponseSchema,
+  messageResponseSchema,
+} from './wire.js';
+
+// Field documentation of the product's request schemas.
+const input = messageInputSchema.shape;
+describe(input.type, { enum: MESSAGE_TYPES, description: 'Message type; anything else is `unsupported_type`' });
+describe(input.content, {
+  description: `text: at most ${LIMITS.textMaxChars} characters. image/audio: base64 (a \`data:<mime>;base64,\` prefix is accepted and removed), at most ${LIMITS.mediaMaxBytes} bytes decoded (${MEDIA_MAX_BASE64_CHARS} base64 characters)`,
+});
+describe(input.sender, {
+  description:
+    "Optional: the authenticated user's id is used, and a sender naming anyone else is `403 forbidden`. Required only when auth is off (`npm start -- --no-auth`)",
+});
+describe(input.format, {
+  description: `Required for media and checked against the bytes (else \`format_mismatch\`): image ${IMAGE_FORMATS.join(', ')}; audio ${AUDIO_FORMATS.join(', ')}`,
+});
+describe(input.room, {
+  description: "Target room: by default `general` over REST, the connection's room over WebSocket; letters, digits, `_ - . :`",
+});
+describe(publishEventSchema.shape.event_type, {
+  description: 'Event type: the SSE event name it is delivered under; letters, digits, `_ - . :`',
+});
+describe(publishEventSchema.shape.data, { description: `Any JSON object, at most ${LIMITS.eventDataMaxBytes} bytes serialized` });
+describe(historyQuerySchema.shape.room, { description: 'The room (default `general`)' });
+describe(historyQuerySchema.shape.before, {
+  description: 'Page cursor: only messages older than this id (the `next_before` of the previous page)',
+});
+describe(historyQuerySchema.shape.limit, {
+  description: `Page size, 1–${LIMITS.historyMaxPage} (default ${LIMITS.historyDefaultPage})`,
+});
+
+export interface HttpAnswer {
+  status: number;
+  description: string;
+  /** JSON body; none for a redirect. */
+  schema?: z.core.$ZodType;
+  examples: Example[];
+  /** Response headers, as an object schema of header name → value. */
+  headers?: z.core.$ZodObject;
+}
+
+export interface HttpOperationDoc {
+  summary: string;
+  description: string;
+  tag: 'messages' | 'events' | 'service';
+  /** Needs the `admin` role (checked by the handler after the authorizer). */
+  admin?: boolean;
+  body?: { schema: z.core.$ZodType; examples: Example[] };
+  query?: { schema: z.core.$ZodObject; examples: Example[] };
+  answers: HttpAnswer[];
+  /** Error codes the operation can answer with (beyond the authorizer's 401/403). */
+  errors: ErrorCode[];
+  /** Example messages where this operation's differ from the generic ones. */
+  errorMessages?: Partial<Record<ErrorCode, string>>;
+}
+
+const RATE = `Rate limit: ${RATE_LIMITS.perUser} messages per user every ${RATE_LIMITS.windowSeconds} s (\`rate_limited\`, with \`details.retry_after_seconds\`).`;
+const BODY_ERRORS: ErrorCode[] = ['invalid_json', 'validation_error', 'payload_too_large'];
+const MESSAGE_ERRORS: ErrorCode[] = [...BODY_ERRORS, 'unsupported_type', 'invalid_base64', 'format_mismatch', 'forbidden', 'rate_limited'];
+
+const sendBody = (what: string) => ({
+  schema: messageInputSchema,
+  examples: [
+    example(messageInputSchema, what, 'text', 'A text message', { type: 'text', content: 'hello', room: 'general' }),
+    example(messageInputSchema, what, 'image', 'A PNG image (base64)', { type: 'image', content: PNG_BASE64, format: 'png' }),
+  ],
+});
+
+export const HTTP_DOCS: Record<HttpOperation, HttpOperationDoc> = {
+  health: {
+    summary: 'Service health',
+    description: 'Liveness check; needs no token.',
+    tag: 'service',
+    answers: [
+      {
+        status: 200,
+        description: 'The service answers',
+        schema: healthResponseSchema,
+        examples: [example(healthResponseSchema, 'GET /api/health', 'healthy', 'Healthy', { status: 'healthy', service: 'chat-service', timestamp: T1 })],
+      },
+    ],
+    errors: [],
+  },
+  sendMessage: {
+    summary: 'Send a message to a room',
+    description: `Stores the message (server id and timestamp) and delivers it to every WebSocket and SSE client of the room. ${RATE}`,
+    tag: 'messages',
+    body: sendBody('POST /api/message'),
+    answers: [
+      {
+        status: 201,
+        description: 'Accepted, stored and handed to delivery',
+        schema: messageResponseSchema,
+        examples: [
+          example(messageResponseSchema, 'POST /api/message', 'text', 'A text message', { status: 'success', message: TEXT_MESSAGE }),
+          example(messageResponseSchema, 'POST /api/message', 'image', 'A PNG image', { status: 'success', message: IMAGE_MESSAGE }),
+        ],
+      },
+    ],
+    errors: MESSAGE_ERRORS,
+  },
+  broadcast: {
+    summary: 'Broadcast a system message to every connection',
+    description:
+      'Needs the `admin` role. Delivered as `broadcast` to every WebSocket connection and every SSE stream, whatever their room; `room` is ignored (broadcasts are stored under `global`).',
+    tag: 'messages',
+    admin: true,
+    body: {
+      schema: messageInputSchema,
+      examples: [
+        example(messageInputSchema, 'POST /api/messages/broadcast', 'notice', 'A system notice', {
+          type: 'text',
+          content: 'Maintenance at 22:00 UTC',
+        }),
+      ],
+    },
+    answers: [
+      {
+        status: 201,
+        description: 'Accepted and handed to delivery',
+        schema: messageResponseSchema,
+        examples: [
+          example(messageResponseSchema, 'POST /api/messages/broadcast', 'notice', 'A system notice', {
+            status: 'success',
+            message: BROADCAST_MESSAGE,
+          }),
+        ],
+      },
+    ],
+    errors: [...BODY_ERRORS, 'unsupported_type', 'invalid_base64', 'format_mismatch', 'forbidden'],
+  },
+  publishEvent: {
+    summary: 'Publish an event to SSE and WebSocket clients',
+    description:
+      'Needs the `admin` role. SSE clients get it as an event named by its `event_type`; WebSocket clients get a `notification` event.',
+    tag: 'events',
+    admin: true,
+    body: {
+      schema: publishEventSchema,
+      examples: [
+        example(publishEventSchema, 'POST /api/events/publish', 'deploy', 'A deployment finished', {
+          event_type: 'deploy.finished',
+          data: { version: 42 },
+        }),
+      ],
+    },
+    answers: [
+      {
+        status: 201,
+        description: 'Stored and handed to delivery',
+        schema: eventResponseSchema,
+        examples: [
+          example(eventResponseSchema, 'POST /api/events/publish', 'deploy', 'A deployment finished', {
+            status: 'success',
+            event: PUBLISHED_EVENT,
+          }),
+        ],
+      },
+    ],
+    errors: [...BODY_ERRORS, 'forbidden'],
+  },
+  history: {
+    summary: "Page back through a room's history",
+    description: 'Newest page first; messages within a page are oldest first. Pass `next_before` as `before` for the page before.',
+    tag: 'messages',
+    query: {
+      schema: historyQuerySchema,
+      examples: [example(historyQuerySchema, 'GET /api/messages', 'page', 'Twenty messages of general', { room: 'general', limit: 20 })],
+    },
+    answers: [
+      {
+        status: 200,
+        description: 'One page of messages',
+        schema: historyResponseSchema,
+        examples: [
+          example(historyResponseSchema, 'GET /api/messages', 'page', 'The newest page, with older pages left', {
+            room: 'general',
+            messages: [TEXT_MESSAGE, IMAGE_MESSAGE],
+            next_before: TEXT_MESSAGE.id,
+          }),
+        ],
+      },
+    ],
+    errors: ['validation_error'],
+  },
+  eventsRedirect: {
+    summary: 'Redirect to the SSE stream',
+    description:
+      'HTTP APIs cannot stream, so this answers `307` to the streaming Function URL (the stack output `SseUrl`) with the query string kept (`room`, `token`, `lastEventId`). The stream itself is described in the AsyncAPI document (`/api/asyncapi.json`).',
+    tag: 'events',
+    answers: [
+      {
+        status: 307,
+        description: 'Temporary redirect to the SSE stream',
+        examples: [],
+        headers: z.object({ location: describe(z.url(), { description: "The SSE stream URL, with this request's query string" }) }),
+      },
+    ],
+    errors: ['not_found'],
+    errorMessages: { not_found: 'The SSE stream URL is not configured' },
+  },
+};
