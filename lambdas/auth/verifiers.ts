@@ -11,7 +11,6 @@
  */
 import { createSecretKey } from 'node:crypto';
 import type { JwksCache } from 'aws-jwt-verify/jwk';
-import { cognitoVerifier } from './cognito-verifier.js';
 import { jwksVerifier, secretVerifier } from './jose-verifier.js';
 import { AuthConfigError, type KeySource } from './settings.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -30,8 +29,13 @@ export interface VerifierDeps {
 /** The verifier of a key source; the HS256 secret parameter is read here, once. */
 export async function createVerifier(source: KeySource, deps: VerifierDeps): Promise<TokenVerifier> {
   switch (source.kind) {
-    case 'cognito':
+    case 'cognito': {
+      // Imported on use: aws-jwt-verify does not declare itself free of side effects, so a static
+      // import would keep it in every bundle that imports the authenticator (http, wsConnect and
+      // wsMessage only read identities: 16 KB each).
+      const { cognitoVerifier } = await import('./cognito-verifier.js');
       return cognitoVerifier(source, deps.cognitoJwksCache);
+    }
     case 'jwks': {
       let url: URL;
       try {
