@@ -58,9 +58,9 @@ export async function verifyToken(
   deps: Omit<VerifierDeps, 'loadSecret'> = {},
 ): Promise<JwtClaims> {
   verifier ??= (async () => {
-    const settings = readAuthSettings(env);
-    if (settings.mode === 'off') throw new AuthConfigError(`${AUTH_ENV.mode}=off: this function verifies no tokens`);
-    return createVerifier(settings.source, { ...deps, loadSecret });
+    const { source } = readAuthSettings(env);
+    if (!source) throw new AuthConfigError(`${AUTH_ENV.mode}=off and no key source: tokens cannot be verified`);
+    return createVerifier(source, { ...deps, loadSecret });
   })().catch((error) => {
     // Not cached: the next call retries (SSM back, configuration fixed by a deploy).
     verifier = undefined;

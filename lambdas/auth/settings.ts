@@ -35,7 +35,7 @@ export type KeySource =
   | { kind: 'secretParameter'; parameterName: string; issuer?: string; audience?: string }
   | { kind: 'secret'; secret: string; issuer?: string; audience?: string };
 
-export type AuthSettings = { mode: 'off' } | { mode: 'jwt'; source: KeySource };
+export type AuthSettings = { mode: 'off'; source?: KeySource } | { mode: 'jwt'; source: KeySource };
 
 /** The function's auth configuration is missing or contradictory: a fault, never a client error. */
 export class AuthConfigError extends Error {
@@ -60,20 +60,31 @@ export function readAuthMode(env: NodeJS.ProcessEnv = process.env): AuthMode {
   return mode as AuthMode;
 }
 
-/** The whole configuration: mode and, with `jwt`, its one key source. */
+/**
+ * The whole configuration: the mode and the key source, which `jwt` requires. With `off` a key
+ * source is optional: callers need no token, but one that is presented can still be verified.
+ */
 export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSettings {
-  if (readAuthMode(env) === 'off') return { mode: 'off' };
+  const mode = readAuthMode(env);
+  const source = readKeySource(env);
+  if (mode === 'off') return source ? { mode, source } : { mode };
+  if (!source) {
+    throw new AuthConfigError(
+      `${AUTH_ENV.mode}=jwt needs a key source: ${AUTH_ENV.cognitoUserPoolId}, ${AUTH_ENV.jwksUrl}, ${AUTH_ENV.secretParameter} or ${AUTH_ENV.secret}`,
+    );
+  }
+  return { mode, source };
+}
+
+/** The one key source configured, if any; an incomplete or second one is an error. */
+function readKeySource(env: NodeJS.ProcessEnv): KeySource | undefined {
   const get = (key: string) => value(env, key);
   const issuer = get(AUTH_ENV.issuer);
   const audience = get(AUTH_ENV.audience);
   const sources = (
     [AUTH_ENV.cognitoUserPoolId, AUTH_ENV.jwksUrl, AUTH_ENV.secretParameter, AUTH_ENV.secret] as const
   ).filter((key) => get(key) !== undefined);
-  if (sources.length === 0) {
-    throw new AuthConfigError(
-      `${AUTH_ENV.mode}=jwt needs a key source: ${AUTH_ENV.cognitoUserPoolId}, ${AUTH_ENV.jwksUrl}, ${AUTH_ENV.secretParameter} or ${AUTH_ENV.secret}`,
-    );
-  }
+  if (sources.length === 0) return undefined;
   if (sources.length > 1) throw new AuthConfigError(`exactly one key source is allowed, got ${sources.join(' and ')}`);
 
   const poolId = get(AUTH_ENV.cognitoUserPoolId);
@@ -81,15 +92,15 @@ export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSett
     if (!audience) throw new AuthConfigError(`${AUTH_ENV.cognitoUserPoolId} needs ${AUTH_ENV.audience} (the app client id)`);
     const tokenUse = get(AUTH_ENV.tokenUse) ?? 'access';
     if (tokenUse !== 'access' && tokenUse !== 'id') throw new AuthConfigError(`${AUTH_ENV.tokenUse} must be access or id`);
-    return { mode: 'jwt', source: { kind: 'cognito', userPoolId: poolId, clientId: audience, tokenUse } };
+    return { kind: 'cognito', userPoolId: poolId, clientId: audience, tokenUse };
   }
   const jwksUrl = get(AUTH_ENV.jwksUrl);
   if (jwksUrl) {
     // Without an expected issuer, any tenant of a shared issuer host could sign in.
     if (!issuer) throw new AuthConfigError(`${AUTH_ENV.jwksUrl} needs ${AUTH_ENV.issuer}`);
-    return { mode: 'jwt', source: { kind: 'jwks', jwksUrl, issuer, audience } };
+    return { kind: 'jwks', jwksUrl, issuer, audience };
   }
   const parameterName = get(AUTH_ENV.secretParameter);
-  if (parameterName) return { mode: 'jwt', source: { kind: 'secretParameter', parameterName, issuer, audience } };
-  return { mode: 'jwt', source: { kind: 'secret', secret: get(AUTH_ENV.secret)!, issuer, audience } };
+  if (parameterName) return { kind: 'secretParameter', parameterName, issuer, audience };
+  return { kind: 'secret', secret: get(AUTH_ENV.secret)!, issuer, audience };
 }

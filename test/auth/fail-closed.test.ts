@@ -43,7 +43,8 @@ describe('settings', () => {
   });
 
   it('reads each key source', () => {
-    expect(readAuthSettings({ AUTH_MODE: 'off', AUTH_SECRET: 'ignored' })).toEqual({ mode: 'off' });
+    expect(readAuthSettings({ AUTH_MODE: 'off' })).toEqual({ mode: 'off' });
+    expect(readAuthSettings({ AUTH_MODE: 'off', AUTH_SECRET: 's' })).toEqual({ mode: 'off', source: { kind: 'secret', secret: 's' } });
     expect(readAuthSettings({ AUTH_MODE: 'jwt', AUTH_COGNITO_USER_POOL_ID: 'eu-west-1_x', AUTH_AUDIENCE: 'client' })).toEqual({
       mode: 'jwt',
       source: { kind: 'cognito', userPoolId: 'eu-west-1_x', clientId: 'client', tokenUse: 'access' },
@@ -98,7 +99,11 @@ describe('AUTH_MODE=off (explicit local opt-out)', () => {
     expect(resolveSender(ANONYMOUS, 'bob')).toBe('bob');
   });
 
-  it('verifies no token (a function that must verify is misconfigured)', async () => {
-    await expect(verifyToken(token(), { [AUTH_ENV.mode]: 'off', [AUTH_ENV.secret]: SECRET })).rejects.toBeInstanceOf(AuthConfigError);
+  it('still verifies a token it is given when a key source is configured, and cannot without one', async () => {
+    await expect(verifyToken(token(), { [AUTH_ENV.mode]: 'off', [AUTH_ENV.secret]: SECRET })).resolves.toMatchObject({ sub: 'alice' });
+    resetAuth();
+    await expect(verifyToken('forged.token.x', { [AUTH_ENV.mode]: 'off', [AUTH_ENV.secret]: SECRET })).rejects.toBeInstanceOf(ChatError);
+    resetAuth();
+    await expect(verifyToken(token(), { [AUTH_ENV.mode]: 'off' })).rejects.toThrow(/AUTH_MODE=off and no key source/);
   });
 });
