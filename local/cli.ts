@@ -17,7 +17,7 @@ Options (environment variable in brackets):
                                 http://localhost:4566 (LocalStack); "aws" for real AWS [AWS_ENDPOINT_URL]
   --region <region>             [AWS_REGION] (default us-east-1)
   --prefix <prefix>             table and queue name prefix [CHAT_RESOURCE_PREFIX] (default chat-)
-  --stage <name>                WebSocket stage name in events [CHAT_STAGE] (default local)
+  --stage <name>                WebSocket stage name in events [CHAT_STAGE] (default: the template's, dev)
   --cors-origins <a,b>          allowed CORS origins [CHAT_CORS_ORIGINS] (default: the HTTP API's origin)
   --idle-timeout <duration>     WebSocket idle timeout [CHAT_WS_IDLE_TIMEOUT] (default 10m)
   --max-connection <duration>   WebSocket maximum connection duration [CHAT_WS_MAX_CONNECTION] (default 2h)

@@ -29,8 +29,11 @@ export interface EventSourceOptions {
   region: string;
   /** SQS endpoint (embedded emulator or LocalStack); the default AWS endpoint when absent. */
   endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The poller's credentials: on AWS the mapping polls with the function's execution role. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   fn: FunctionName;
+  /** FunctionResponseTypes has ReportBatchItemFailures (default true); without it the response is ignored. */
+  reportBatchItemFailures?: boolean;
   handler: AnyHandler;
   batchSize?: number;
   /** Concurrent pollers (Lambda starts with a few and scales; 2 by default here). */
@@ -110,7 +113,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     let failedIds: Set<string>;
     try {
       const result = (await invoke(options.fn, options.handler, event)) as { batchItemFailures?: Array<{ itemIdentifier?: string }> } | undefined;
-      const failures = result?.batchItemFailures ?? [];
+      const failures = options.reportBatchItemFailures === false ? [] : (result?.batchItemFailures ?? []);
       const known = new Set(records.map((r) => r.messageId));
       // An identifier that is empty or not in the batch fails the whole batch, as in Lambda.
       if (failures.some((f) => !f.itemIdentifier || !known.has(f.itemIdentifier))) failedIds = known;

@@ -6,8 +6,11 @@
  * it writes. CORS as configured on the Function URL: preflight answered by the service,
  * allow-origin added to the response. A handler error before the first byte gives 502 (as a
  * Function URL does for a failed invocation); after it, the connection is cut. When the function
- * timeout passes, the response ends, as Lambda ends the invocation.
+ * timeout passes, the response ends, as Lambda ends the invocation. When the client goes away,
+ * the handler is not told (as on Lambda): the invocation runs on until it returns or times out,
+ * and its writes are swallowed.
  */
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FUNCTIONS } from '../lambdas/shared/routes.js';
 import { answerPreflight, type CorsConfig, corsHeaders, isPreflight } from './cors.js';
@@ -32,8 +35,10 @@ export interface FunctionUrlOptions {
 
 export interface FunctionUrl {
   url: string;
-  /** Open streams right now. */
+  /** Invocations in progress right now (a stream whose client left still counts until it returns). */
   activeStreams(): number;
+  /** `client-gone`: a client went away before its response ended; `invocation-end`: an invocation returned. */
+  events: EventEmitter<{ 'client-gone': []; 'invocation-end': [] }>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +50,7 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
   const handler = options.handler as StreamingHandler;
   const timeoutMs = options.timeoutMs ?? FUNCTIONS.sse.timeoutSeconds * 1000;
   const streams = new Set<LocalResponseStream>();
+  const events = new EventEmitter<{ 'client-gone': []; 'invocation-end': [] }>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
@@ -65,9 +71,11 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
       throw error;
     }
     const event = buildV2Event(req, { routeKey: '$default', stage: '$default', apiId: 'local-sse', body });
-    const stream = new LocalResponseStream(res, { ...cors, 'x-amzn-requestid': event.requestContext.requestId });
+    const stream = new LocalResponseStream(res, { ...cors, 'x-amzn-requestid': event.requestContext.requestId }, () => {
+      logger.info('SSE client went away; the invocation runs on until it returns or times out');
+      events.emit('client-gone');
+    });
     streams.add(stream);
-    stream.on('close', () => streams.delete(stream));
     const context = createContext('sse', timeoutMs);
     const timer = setTimeout(() => {
       logger.info(`SSE invocation reached its timeout (${timeoutMs} ms); ending the response`);
@@ -87,6 +95,8 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
       }
     } finally {
       clearTimeout(timer);
+      streams.delete(stream);
+      events.emit('invocation-end');
     }
   };
 
@@ -94,6 +104,7 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
   return {
     url,
     activeStreams: () => streams.size,
+    events,
     async stop() {
       for (const stream of streams) stream.destroy();
       await closeServer(server);

@@ -8,7 +8,7 @@
  * binary content types, the Lambda timeout (500 `Internal Server Error` like a failed integration),
  * the `apigw-requestid` response header.
  * Also serves the chat page: `GET /` and the files of local/public/ (a `.js` that only exists as
- * `.ts` is compiled on the fly with esbuild), and `GET /config.json` with the runtime's URLs.
+ * `.ts` is bundled on request by esbuild), and `GET /config.json` with the runtime's URLs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,18 +92,10 @@ async function fileIfExists(file: string): Promise<string | undefined> {
   return undefined;
 }
 
-const compiled = new Map<string, { mtimeMs: number; code: string }>();
-
-/** Compiles a page script written in TypeScript (the page has no build step of its own). */
+/** A page script written in TypeScript, bundled with what it imports (local/page/build.ts). */
 async function compileTs(file: string): Promise<string> {
-  const info = await stat(file);
-  const hit = compiled.get(file);
-  if (hit && hit.mtimeMs === info.mtimeMs) return hit.code;
-  const esbuild = await import('esbuild');
-  const source = await readFile(file, 'utf8');
-  const out = await esbuild.transform(source, { loader: 'ts', format: 'esm', target: 'es2022', sourcemap: 'inline', sourcefile: file });
-  compiled.set(file, { mtimeMs: info.mtimeMs, code: out.code });
-  return out.code;
+  const { cachedBundle } = await import('./page/build.js');
+  return cachedBundle(file);
 }
 
 /** Serves a static file of the page; false when there is none for this path. */

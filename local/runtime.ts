@@ -1,31 +1,39 @@
 /**
- * The local runtime: the whole service in one Node process, with the very handler modules that run
- * on Lambda, behind emulators of the AWS services that call them.
+ * The local runtime: the whole service on this machine, every function run as the template deploys
+ * it, behind emulators of the AWS services that call them.
  *
  * startRuntime() starts (in this order) the data plane (embedded DynamoDB + SQS, or LocalStack /
- * AWS through `awsEndpoint`), provisions the tables and queues from lambdas/shared/resources.ts,
- * opens the three public endpoints (HTTP API, WebSocket API + @connections, SSE Function URL), sets
- * the environment the handlers read (the same variables the CDK stack sets), and only then imports
- * the handlers, so they load exactly as in a fresh Lambda sandbox. Last, the SQS event source starts
- * feeding the task queue to the tasks handler. Every port may be 0 (tests).
+ * AWS through `awsEndpoint`) and an SSM emulator holding the token secret, provisions the tables and
+ * queues from lambdas/shared/resources.ts, opens the three public endpoints (HTTP API, WebSocket API
+ * + @connections, SSE Function URL), puts an IAM gate in front of each AWS endpoint the functions
+ * call, reads the function table of the synthesized template (local/template.ts) resolved against
+ * these local resources (local/function-table.ts), and runs each function in sandboxes of its own
+ * (local/sandbox.ts) with exactly its template environment, timeout, reserved concurrency and role.
+ * Last, the SQS event source mapping of the template feeds the task queue to its function. Every
+ * port may be 0 (tests).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENV } from '../lambdas/shared/config.js';
-import { TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
-import { type FunctionName, SSE_PATH } from '../lambdas/shared/routes.js';
-import { TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { AUTH_ENV } from '../lambdas/auth/authenticator.js';
+import { ENV } from '../lambdas/shared/config.js';
+import { type FunctionName, SSE_PATH } from '../lambdas/shared/routes.js';
+import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { devTokenIssuer } from './authorizers.js';
+import { functionBundles } from './bundles.js';
 import { type CorsConfig, FUNCTION_URL_CORS, HTTP_API_CORS } from './cors.js';
-import { type Emulators, LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources, provisionResources, startEmulators } from './emulators.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources, provisionResources, startEmulators } from './emulators.js';
 import { type EventSource, startEventSource } from './event-source.js';
+import { type FunctionTable, type LocalResources, resolveFunctionTable } from './function-table.js';
 import { type FunctionUrl, startFunctionUrl } from './function-url.js';
 import { DEV_TOKEN_PATH, type HttpApi, startHttpApi } from './http-api.js';
-import type { AnyHandler } from './lambda.js';
+import { credentialsFor, type FaultInjector, type Gate, IamAuthority, type IamRecorder, iamRecorder, startGate } from './iam-gate.js';
+import { type AnyHandler, LOCAL_ACCOUNT } from './lambda.js';
 import { consoleLogger, type RuntimeLogger } from './log.js';
-import { type StreamingHandler, awslambdaShim, installStreamingShim, isStreamingHandler } from './streaming-shim.js';
+import { FunctionSandboxes } from './sandbox.js';
+import { startSsmEmulator } from './ssm-emulator.js';
+import { awslambdaShim, type LocalResponseStream } from './streaming-shim.js';
+import { type FunctionTemplate, loadFunctionTemplate } from './template.js';
 import { type WebSocketApi, startWebSocketApi, withTimeout } from './websocket-api.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -70,8 +78,24 @@ export interface RuntimeOptions {
    * the `anonymous` admin).
    */
   auth?: boolean | { secret?: string };
-  /** Extra environment variables for the handlers (e.g. RATE_PER_USER, AUTH_MODE). */
+  /**
+   * CDK context overrides (cdk.json's context is the base): another configuration is another
+   * template, synthesized and cached like the default one.
+   */
+  context?: Record<string, unknown>;
+  /**
+   * Variables the template does not give: a deviation from the deployed configuration, kept only for
+   * suites that still tune the rate limits this way (see local/README.md).
+   */
   handlerEnv?: Record<string, string>;
+  /** Enforce each function's role on its AWS calls (default true). */
+  enforceIam?: boolean;
+  /** Append the IAM decisions as JSONL here (default: CHAT_IAM_LOG_DIR, set by the test run). */
+  iamLogDir?: string;
+  /** Sandboxes (worker threads) per function (default 2). */
+  maxSandboxes?: number;
+  /** Start one sandbox of each function before serving (npm start: no cold start on first use). */
+  warm?: boolean;
   /** Handler log level (Powertools): DEBUG, INFO, WARN, ERROR, SILENT. */
   logLevel?: string;
   /** Silences the handlers' logs and the runtime's info lines (tests). */
@@ -101,39 +125,22 @@ export interface Runtime {
   websocket: WebSocketApi;
   /** Record outcomes of the task queue's event source (`record`, `batch` events). */
   tasks: EventSource;
+  /** The resolved function table the sandboxes run. */
+  functions: FunctionTable;
+  /** The SDK endpoint overrides the sandboxes get (the IAM gates): AWS_ENDPOINT_URL_DYNAMODB, ... */
+  sandboxEndpoints: Record<string, string>;
+  /** Every IAM decision of the functions' AWS calls (each distinct one once). */
+  iam: IamRecorder;
+  /** Sets (or clears) the fault injector of the IAM gates: faults answered as real HTTP errors. */
+  injectFaults(injector: FaultInjector | undefined): void;
+  /**
+   * Shortens a function's timeout (tests of what happens at it: the Context's remaining time and
+   * "Task timed out"); returns the restore.
+   */
+  setFunctionTimeout(fn: FunctionName, ms: number): () => void;
   /** With auth on: signs a token the runtime's authorizers accept (what `POST /api/dev/token` does). */
   issueToken?: (sub: string, roles?: string[]) => string;
   stop(): Promise<void>;
-}
-
-type HandlerModules = Partial<Record<FunctionName, AnyHandler>>;
-
-/** The handler module of each function (FUNCTIONS[fn].entry under lambdas/handlers). */
-const HANDLER_MODULES: Record<FunctionName, () => Promise<{ handler?: unknown }>> = {
-  http: () => import('../lambdas/handlers/http.js'),
-  wsConnect: () => import('../lambdas/handlers/ws-connect.js'),
-  wsDisconnect: () => import('../lambdas/handlers/ws-disconnect.js'),
-  wsMessage: () => import('../lambdas/handlers/ws-message.js'),
-  tasks: () => import('../lambdas/handlers/tasks.js'),
-  sse: () => import('../lambdas/handlers/sse.js'),
-  authorizer: () => import('../lambdas/handlers/authorizer.js'),
-};
-
-/** Sets environment variables and remembers the previous values, to restore them on stop. */
-class EnvScope {
-  private readonly saved = new Map<string, string | undefined>();
-  set(name: string, value: string | undefined): void {
-    if (!this.saved.has(name)) this.saved.set(name, process.env[name]);
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  restore(): void {
-    for (const [name, value] of this.saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    this.saved.clear();
-  }
 }
 
 function originsOf(url: string): string[] {
@@ -144,39 +151,66 @@ function originsOf(url: string): string[] {
   return origins;
 }
 
+/** Whether the template's functions allow exactly these browser origins (CORS_ORIGINS). */
+function sameOrigins(template: FunctionTemplate, origins: readonly string[]): boolean {
+  const configured = Object.values(template.functions)
+    .map((fn) => fn.environment[ENV.corsOrigins])
+    .find((value): value is string => typeof value === 'string');
+  const set = (list: readonly string[]) => [...new Set(list.map((o) => o.trim()).filter(Boolean))].sort().join(',');
+  return set((configured ?? '').split(',')) === set(origins);
+}
+
+/** The local stand-in of the WebSocket API id in execute-api ARNs and endpoint URLs. */
+const LOCAL_WS_API_ID = 'localwsapi';
+
+interface DataPlane {
+  dynamoEndpoint?: string;
+  sqsEndpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+async function startDataPlane(options: RuntimeOptions, cleanups: Array<() => Promise<void>>): Promise<DataPlane> {
+  if (!options.awsEndpoint) {
+    const emulators = await startEmulators({ host: '127.0.0.1', dataDir: options.dataDir });
+    cleanups.push(() => emulators.stop());
+    return { dynamoEndpoint: emulators.dynamoEndpoint, sqsEndpoint: emulators.sqsEndpoint, credentials: LOCAL_CREDENTIALS };
+  }
+  if (options.awsEndpoint === 'aws') return {};
+  return {
+    dynamoEndpoint: options.awsEndpoint,
+    sqsEndpoint: options.awsEndpoint,
+    credentials: process.env.AWS_ACCESS_KEY_ID ? undefined : LOCAL_CREDENTIALS,
+  };
+}
+
+/** `http://host:port/...` with the origin of `base` (queue URLs on their IAM gate). */
+function onOrigin(url: string, base: string): string {
+  const u = new URL(url);
+  const b = new URL(base);
+  u.protocol = b.protocol;
+  u.host = b.host;
+  return u.toString();
+}
+
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? process.env.AWS_REGION ?? LOCAL_REGION;
+  const account = LOCAL_ACCOUNT;
   const logger = options.logger ?? consoleLogger({ verbose: options.verbose === true && !options.quiet });
-  const env = new EnvScope();
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) await fn().catch((error) => logger.error('stop failed', error));
     cleanups.length = 0;
-    env.restore();
   };
 
   try {
-    // Before any SDK client exists: the SDK warns once per process on Node < 22.
-    env.set('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
-
-    // 1. Data plane.
-    let emulators: Emulators | undefined;
-    let dynamoEndpoint: string | undefined;
-    let sqsEndpoint: string | undefined;
-    let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
-    if (!options.awsEndpoint) {
-      emulators = await startEmulators({ host: '127.0.0.1', dataDir: options.dataDir });
-      const stopEmulators = emulators.stop.bind(emulators);
-      cleanups.push(stopEmulators);
-      dynamoEndpoint = emulators.dynamoEndpoint;
-      sqsEndpoint = emulators.sqsEndpoint;
-      credentials = LOCAL_CREDENTIALS;
-    } else if (options.awsEndpoint !== 'aws') {
-      dynamoEndpoint = options.awsEndpoint;
-      sqsEndpoint = options.awsEndpoint;
-      credentials = process.env.AWS_ACCESS_KEY_ID ? undefined : LOCAL_CREDENTIALS;
-    }
+    // The template first (cached on disk; a synthesis on a cache miss), then the data plane.
+    const [defaultTemplate, bundles, dataPlane] = await Promise.all([
+      loadFunctionTemplate(options.context),
+      functionBundles(),
+      startDataPlane(options, cleanups),
+    ]);
+    const { dynamoEndpoint, sqsEndpoint, credentials } = dataPlane;
     const resources = await provisionResources({
       dynamoEndpoint,
       sqsEndpoint,
@@ -187,26 +221,35 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       queueSettings: { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, maxReceiveCount: options.maxReceiveCount },
     });
     const queue = resources.queues[TASK_QUEUE.id]!;
+    const ssm = await startSsmEmulator({ region, account, logger });
+    cleanups.push(() => ssm.stop());
 
-    // 2. Public endpoints, listening first so that their URLs (ports may be 0) can go into the
-    // handlers' environment. The handlers are bound once imported (step 4); a request that comes
-    // in before that waits for them.
-    const handlers: HandlerModules = {};
-    let handlersLoaded!: () => void;
-    const loaded = new Promise<void>((resolve) => {
-      handlersLoaded = resolve;
+    // Public endpoints, listening first so that their URLs (ports may be 0) can go into the
+    // functions' environment. A request that comes in before the sandboxes exist waits for them.
+    const sandboxes = {} as Record<FunctionName, FunctionSandboxes>;
+    const gates: Gate[] = [];
+    // Stopped last (cleanups run in reverse): closing connections still runs `$disconnect`, whose
+    // calls go through the gates.
+    cleanups.push(async () => {
+      await Promise.all(Object.values(sandboxes).map((s) => s.stop()));
+      await Promise.all(gates.map((g) => g.stop()));
+    });
+    let sandboxesReady!: () => void;
+    const ready = new Promise<void>((resolve) => {
+      sandboxesReady = resolve;
     });
     const lazy =
       (fn: FunctionName): AnyHandler =>
-      async (event, context) => {
-        await loaded; // a request that races the startup waits for the handlers
-        return handlers[fn]!(event, context);
+      async (event) => {
+        await ready;
+        return sandboxes[fn].invoke(event);
       };
     const httpCors: CorsConfig = { allowOrigins: [], ...HTTP_API_CORS };
     const sseCors: CorsConfig = { allowOrigins: [], ...FUNCTION_URL_CORS };
     let urls: { httpUrl: string; wsUrl: string; sseUrl: string; sseStreamUrl: string } | undefined;
     const publicDir = options.publicDir ?? path.join(here, 'public');
     const tokens = options.auth ? devTokenIssuer(typeof options.auth === 'object' ? options.auth.secret : undefined) : undefined;
+    const stage = options.stage ?? defaultTemplate.resources.webSocketStage;
 
     const httpApi: HttpApi = await startHttpApi({
       host,
@@ -223,7 +266,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const websocket = await startWebSocketApi({
       host,
       port: options.wsPort ?? 3001,
-      stage: options.stage ?? 'local',
+      stage,
       functions: { wsConnect: lazy('wsConnect'), wsDisconnect: lazy('wsDisconnect'), wsMessage: lazy('wsMessage') },
       idleTimeoutMs: options.idleTimeoutMs,
       maxConnectionMs: options.maxConnectionMs,
@@ -234,9 +277,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const functionUrl: FunctionUrl = await startFunctionUrl({
       host,
       port: options.ssePort ?? 3002,
-      handler: awslambdaShim.streamifyResponse(async (event, stream, context) => {
-        await loaded;
-        return (handlers.sse as unknown as StreamingHandler)(event, stream, context);
+      handler: awslambdaShim.streamifyResponse(async (event, stream) => {
+        await ready;
+        return sandboxes.sse.invokeStreaming(event, stream as LocalResponseStream);
       }),
       cors: sseCors,
       logger,
@@ -244,6 +287,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     cleanups.push(() => functionUrl.stop());
     const origins = options.corsOrigins ?? originsOf(httpApi.url);
+    // The functions check browser origins themselves (the WebSocket `$connect` Origin check) against
+    // the template's CORS_ORIGINS: served from other origins than cdk.json's (free ports, tests), the
+    // runtime deploys the stack as it would be deployed there, with the `corsOrigins` context.
+    const template = sameOrigins(defaultTemplate, origins)
+      ? defaultTemplate
+      : await loadFunctionTemplate({ ...options.context, corsOrigins: origins });
     httpCors.allowOrigins = origins;
     sseCors.allowOrigins = origins;
     urls = {
@@ -253,66 +302,95 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       sseStreamUrl: `${functionUrl.url}${SSE_PATH}`,
     };
 
-    // 3. The environment of the functions, as the stack sets it (lib/chat-stack.ts).
-    for (const [name, value] of Object.entries(resources.env)) env.set(name, value);
-    env.set(ENV.wsManagementEndpoint, websocket.managementUrl);
-    env.set(ENV.wsUrl, websocket.url);
-    env.set(ENV.sseUrl, urls.sseStreamUrl);
-    env.set(ENV.stage, options.stage ?? 'local');
-    env.set(ENV.corsOrigins, origins.join(','));
-    env.set('AWS_REGION', region);
-    env.set('AWS_DEFAULT_REGION', region);
-    if (dynamoEndpoint) env.set('AWS_ENDPOINT_URL_DYNAMODB', dynamoEndpoint);
-    if (sqsEndpoint) env.set('AWS_ENDPOINT_URL_SQS', sqsEndpoint);
-    if (credentials) {
-      env.set('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
-      env.set('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
-      env.set('AWS_SESSION_TOKEN', undefined);
-    }
-    const logLevel = options.quiet ? 'SILENT' : (options.logLevel ?? process.env.LOG_LEVEL ?? 'INFO').toUpperCase();
-    env.set('LOG_LEVEL', logLevel);
-    env.set('POWERTOOLS_LOG_LEVEL', logLevel);
-    // CloudWatch metrics (EMF lines) only clutter a local terminal; --verbose shows them.
-    env.set('POWERTOOLS_METRICS_DISABLED', options.verbose && !options.quiet ? 'false' : 'true');
-    // Auth: the handlers verify tokens with the runtime's secret (never an SSM parameter or JWKS).
-    env.set(AUTH_ENV.mode, tokens ? 'jwt' : 'off');
-    env.set(AUTH_ENV.secret, tokens?.secret);
-    env.set(AUTH_ENV.issuer, tokens?.issuer);
-    env.set(AUTH_ENV.audience, undefined);
-    env.set(AUTH_ENV.jwksUrl, undefined);
-    env.set(AUTH_ENV.secretParameter, undefined);
-    for (const [name, value] of Object.entries(options.handlerEnv ?? {})) env.set(name, value);
-
-    // 4. The handlers, loaded as in a fresh sandbox (the streaming global exists first).
-    installStreamingShim();
-    const modules = await Promise.all(
-      (Object.keys(HANDLER_MODULES) as FunctionName[]).map(async (fn) => [fn, (await HANDLER_MODULES[fn]()).handler] as const),
-    );
-    for (const [fn, handler] of modules) {
-      if (typeof handler !== 'function') throw new Error(`lambdas/handlers: ${fn} exports no handler`);
-      handlers[fn] = handler as AnyHandler;
-    }
-    if (!isStreamingHandler(handlers.sse)) throw new Error('The sse handler is not wrapped with awslambda.streamifyResponse');
-    // A second runtime in the same process (tests) must not reuse clients bound to old endpoints.
-    const { resetClients } = await import('../lambdas/adapters/clients.js');
-    const { resetRoots } = await import('../lambdas/roots/wiring.js');
-    const { resetAuth } = await import('../lambdas/auth/authenticator.js');
-    resetClients();
-    resetRoots();
-    resetAuth();
-    handlersLoaded();
-
-    // 5. The task queue's event source.
-    const tasks = startEventSource({
-      queueUrl: queue.url,
-      queueArn: queue.arn,
+    // IAM gates in front of every AWS endpoint the functions call.
+    const enforce = options.enforceIam !== false;
+    let faults: FaultInjector | undefined;
+    // The authority needs the table, the table needs the gate URLs: the table is resolved twice
+    // (cheap), first with the gates' upstreams, then with the gates.
+    const localResources = (gateUrls: { dynamodb?: string; sqs?: string; executeApi: string }): LocalResources => ({
       region,
-      endpoint: sqsEndpoint,
-      credentials,
-      fn: 'tasks',
-      handler: lazy('tasks'),
-      batchSize: TASK_QUEUE_SETTINGS.batchSize,
-      pollers: options.pollers,
+      account,
+      tables: Object.fromEntries(
+        TABLES.map((def) => [def.id, { name: resources.tables[def.id]!, arn: `arn:aws:dynamodb:${region}:${account}:table/${resources.tables[def.id]}` }]),
+      ),
+      queues: Object.fromEntries(
+        Object.entries(resources.queues).map(([id, q]) => [
+          id,
+          {
+            url: gateUrls.sqs ? onOrigin(q.url, gateUrls.sqs) : q.url,
+            arn: q.arn,
+            dlqUrl: gateUrls.sqs ? onOrigin(q.dlqUrl, gateUrls.sqs) : q.dlqUrl,
+            dlqArn: q.arn.replace(/:([^:]+)$/, ':$1-dlq'),
+          },
+        ]),
+      ),
+      webSocket: { apiId: LOCAL_WS_API_ID, managementBase: gateUrls.executeApi, wsBase: websocket.url },
+      functionUrl: `${functionUrl.url}/`,
+      functionName: (fn) => `${options.resourcePrefix ?? 'chat-'}${fn}`,
+    });
+    const draft = resolveFunctionTable(template, localResources({ executeApi: websocket.managementUrl }));
+    const recorder = iamRecorder(draft, options.iamLogDir ?? process.env.CHAT_IAM_LOG_DIR);
+    const authority = new IamAuthority(draft, { region, account }, recorder);
+    const gate = async (service: 'dynamodb' | 'sqs' | 'ssm' | 'execute-api', upstream: string | undefined) => {
+      if (!upstream || !enforce) return upstream;
+      const g = await startGate({ service, upstream, authority, apiId: LOCAL_WS_API_ID, logger, faults: () => faults, rewriteOrigin: service === 'sqs' });
+      gates.push(g);
+      return g.url;
+    };
+    const [dynamoGate, sqsGate, ssmGate, managementGate] = await Promise.all([
+      gate('dynamodb', dynamoEndpoint),
+      gate('sqs', sqsEndpoint),
+      gate('ssm', ssm.url),
+      gate('execute-api', websocket.managementUrl),
+    ]);
+    const functions = resolveFunctionTable(template, localResources({ dynamodb: dynamoGate, sqs: sqsGate, executeApi: managementGate! }));
+
+    // The token secret, where the template says the functions read it.
+    const secretParameter = Object.values(functions)
+      .map((fn) => fn.environment[AUTH_ENV.secretParameter])
+      .find((name): name is string => Boolean(name));
+    if (tokens && secretParameter) ssm.put({ name: secretParameter, value: tokens.secret });
+
+    // One sandbox pool per function, with exactly its template environment.
+    const endpoints: Record<string, string> = {};
+    if (dynamoGate) endpoints.AWS_ENDPOINT_URL_DYNAMODB = dynamoGate;
+    if (sqsGate) endpoints.AWS_ENDPOINT_URL_SQS = sqsGate;
+    if (ssmGate) endpoints.AWS_ENDPOINT_URL_SSM = ssmGate;
+    const deviations: Record<string, string> = { ...(tokens ? {} : { [AUTH_ENV.mode]: 'off' }), ...options.handlerEnv };
+    if (options.logLevel && !options.quiet) deviations.AWS_LAMBDA_LOG_LEVEL = options.logLevel.toUpperCase();
+    for (const fn of Object.values(functions)) {
+      sandboxes[fn.name] = new FunctionSandboxes({
+        fn: { ...fn, environment: { ...fn.environment, ...deviations } },
+        entry: bundles[fn.name],
+        region,
+        account,
+        endpoints,
+        logger,
+        quiet: options.quiet,
+        verbose: options.verbose,
+        maxSandboxes: options.maxSandboxes,
+        timeoutMs: fn.name === 'sse' ? options.sseTimeoutMs : undefined,
+      });
+    }
+    if (options.warm) await Promise.all(Object.values(sandboxes).map((s) => s.warm()));
+    sandboxesReady();
+
+    // The task queue's event source mapping, as the template configures it; it polls with the
+    // function's role, as Lambda's poller does.
+    const tasksFn = Object.values(functions).find((fn) => fn.eventSources.length > 0);
+    const mapping = tasksFn?.eventSources[0];
+    if (!tasksFn || !mapping) throw new Error('The template has no SQS event source mapping');
+    const tasks = startEventSource({
+      queueUrl: mapping.queueUrl,
+      queueArn: mapping.eventSourceArn,
+      region,
+      endpoint: sqsGate,
+      credentials: enforce && sqsGate ? credentialsFor(tasksFn) : credentials,
+      fn: tasksFn.name,
+      handler: lazy(tasksFn.name),
+      batchSize: mapping.batchSize,
+      reportBatchItemFailures: mapping.reportBatchItemFailures,
+      pollers: Math.min(options.pollers ?? 2, mapping.maximumConcurrency ?? Number.POSITIVE_INFINITY),
       logger,
     });
     // Stopped first (cleanups run in reverse): no new batch starts while the endpoints close.
@@ -332,6 +410,20 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       taskDlqUrl: queue.dlqUrl,
       websocket,
       tasks,
+      functions,
+      sandboxEndpoints: endpoints,
+      iam: recorder,
+      injectFaults(injector) {
+        faults = injector;
+      },
+      setFunctionTimeout(fn, ms) {
+        const sandbox = sandboxes[fn];
+        const previous = sandbox.timeoutMs;
+        sandbox.timeoutMs = ms;
+        return () => {
+          sandbox.timeoutMs = previous;
+        };
+      },
       ...(tokens ? { issueToken: (sub: string, roles: string[] = []) => tokens.issue({ sub, roles }).token } : {}),
       stop() {
         stopped ??= cleanup();

@@ -9,7 +9,9 @@
  *   (sent before the first body byte) and returns the stream to write the body to, like the real
  *   runtime, which writes the metadata prelude into the same stream.
  * - Without `from()`, the response is 200 `application/octet-stream` (the Function URL default).
- * - When the HTTP client goes away, the stream is destroyed, so the handler sees `close`.
+ * - When the HTTP client goes away, nothing tells the handler, as on Lambda: its stream stays open,
+ *   its writes are swallowed, and the invocation runs until it returns or times out
+ *   (https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/145).
  *
  * Install it with installStreamingShim() before importing a handler that reads the global at load.
  */
@@ -29,18 +31,27 @@ export class LocalResponseStream extends Writable {
   private metadata: ResponseMetadata | undefined;
   private contentType: string | undefined;
   private headSent = false;
+  private gone = false;
 
   constructor(
     private readonly res: ServerResponse,
     /** Headers the service adds itself (CORS of the Function URL). */
     private readonly extraHeaders: Record<string, string> = {},
+    /** Called once when the client goes away before the response ended (the handler is not told). */
+    onClientGone?: () => void,
   ) {
     super({ decodeStrings: false });
     res.socket?.setNoDelay(true);
-    // The client went away before the handler finished: the handler sees 'close'.
     res.on('close', () => {
-      if (!this.destroyed) this.destroy();
+      if (res.writableFinished) return;
+      this.gone = true;
+      onClientGone?.();
     });
+  }
+
+  /** The client went away before the response ended. */
+  get clientGone(): boolean {
+    return this.gone;
   }
 
   setMetadata(metadata: ResponseMetadata): void {
@@ -72,7 +83,8 @@ export class LocalResponseStream extends Writable {
 
   override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.sendHead();
-    if (this.res.destroyed || this.res.writableEnded) {
+    // Writes after the client left are swallowed, as on Lambda.
+    if (this.gone || this.res.destroyed || this.res.writableEnded) {
       callback();
       return;
     }
@@ -84,7 +96,7 @@ export class LocalResponseStream extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     this.sendHead();
-    if (this.res.destroyed || this.res.writableEnded) {
+    if (this.gone || this.res.destroyed || this.res.writableEnded) {
       callback();
       return;
     }

@@ -28,22 +28,23 @@
  *   `x-amzn-ErrorType` header the AWS SDK reads. Paths with a stage prefix
  *   (`/{stage}/@connections/{id}`) are accepted too.
  */
-import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { LIMITS } from '../lambdas/shared/limits.js';
 import { type FunctionName, WS_ROUTES } from '../lambdas/shared/routes.js';
-import { PayloadTooLargeError, readBody, sendJson, sourceIpOf } from './http-event.js';
+import { sourceIpOf } from './http-event.js';
 import { closeServer, urlHost } from './http-api.js';
 import { authorizeConnect } from './authorizers.js';
 import { type AnyHandler, gatewayId, gatewayTime, invoke } from './lambda.js';
 import type { RuntimeLogger } from './log.js';
+import { awsError, managementHandler } from './connections-api.js';
+import { limitFrameSize, sendInFrames } from './ws-frames.js';
 
 /** Routes whose integration response is not sent back to the client. */
 const NO_RESPONSE_ROUTES = new Set(['$connect', '$disconnect']);
 const GOING_AWAY = { code: 1001, reason: 'Going away' };
-const TOO_BIG = { code: 1009, reason: 'Message too big' };
 
 export interface WebSocketApiOptions {
   host: string;
@@ -87,7 +88,7 @@ export interface WebSocketApi {
   stop(): Promise<void>;
 }
 
-interface Connection extends ConnectionInfo {
+export interface Connection extends ConnectionInfo {
   ws: WebSocket;
   domainName: string;
   headers: Record<string, string>;
@@ -155,9 +156,6 @@ function rejectHandshake(socket: Duplex, status: number, body?: string) {
   );
 }
 
-const awsError = (res: ServerResponse, status: number, errorType: string, message: string) =>
-  sendJson(res, status, { message }, { 'x-amzn-ErrorType': errorType });
-
 export async function startWebSocketApi(options: WebSocketApiOptions): Promise<WebSocketApi> {
   const { logger, stage } = options;
   const idleTimeoutMs = options.idleTimeoutMs ?? LIMITS.wsIdleTimeoutMs;
@@ -202,26 +200,8 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
     };
   };
 
-  /** Sends one message, split into frames of at most `frameLimit` bytes (synchronously, so the
-   * fragments of two messages never interleave). */
-  const sendMessage = (ws: WebSocket, data: Buffer | string): Promise<void> => {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    return new Promise((resolve, reject) => {
-      if (ws.readyState !== WebSocket.OPEN) {
-        reject(new Error('connection is not open'));
-        return;
-      }
-      const done = (error?: Error) => (error ? reject(error) : resolve());
-      if (buf.length <= frameLimit) {
-        ws.send(buf, { binary: false, compress: false }, done);
-        return;
-      }
-      for (let offset = 0; offset < buf.length; offset += frameLimit) {
-        const last = offset + frameLimit >= buf.length;
-        ws.send(buf.subarray(offset, offset + frameLimit), { binary: false, compress: false, fin: last }, last ? done : undefined);
-      }
-    });
-  };
+  const sendMessage = (ws: WebSocket, data: Buffer | string) => sendInFrames(ws, data, frameLimit);
+  const limitFrames = (ws: WebSocket) => limitFrameSize(ws, frameLimit, logger);
 
   const closeConnection = (conn: Connection, code: number, reason: string) => {
     if (conn.closing) return;
@@ -239,27 +219,6 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
       closeConnection(conn, GOING_AWAY.code, GOING_AWAY.reason);
     }, idleTimeoutMs);
     conn.idleTimer.unref();
-  };
-
-  /** Enforces the per-frame limit inside ws's parser: ws itself only limits whole messages. */
-  const limitFrames = (ws: WebSocket) => {
-    const receiver = (ws as unknown as { _receiver?: Record<string, unknown> })._receiver;
-    if (!receiver || typeof receiver.haveLength !== 'function' || typeof receiver.createError !== 'function') {
-      logger.error('ws internals changed: the 32 KB frame limit is not enforced (only the 128 KB message limit)');
-      return;
-    }
-    const haveLength = receiver.haveLength as (cb: (error?: Error) => void) => void;
-    const createError = receiver.createError as (...args: unknown[]) => Error;
-    receiver.haveLength = function (this: { _payloadLength: number; _opcode: number }, cb: (error?: Error) => void) {
-      if (this._opcode < 0x08 && this._payloadLength > frameLimit) {
-        cb(createError.call(this, RangeError, 'Frame size limit exceeded', false, TOO_BIG.code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'));
-        return;
-      }
-      haveLength.call(this, cb);
-    };
-    // ws closes a too-big message with 1009 and no reason; API Gateway gives one.
-    const close = ws.close.bind(ws);
-    ws.close = (code?: number, reason?: string | Buffer) => close(code, code === TOO_BIG.code && !reason ? TOO_BIG.reason : reason);
   };
 
   const onMessage = async (conn: Connection, data: RawData, isBinary: boolean) => {
@@ -423,85 +382,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
     });
   };
 
-  const CONNECTIONS_PATH = /^(?:\/[^/]+)?\/@connections\/([^/]+)\/?$/;
-
-  const onManagement = async (req: IncomingMessage, res: ServerResponse) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const match = CONNECTIONS_PATH.exec(pathname);
-    if (!match) {
-      if (req.method === 'GET' && (pathname === '/' || pathname === `/${stage}`)) {
-        sendJson(res, 426, { message: 'Upgrade Required: connect with a WebSocket client' });
-      } else {
-        awsError(res, 404, 'NotFoundException', 'Not Found');
-      }
-      return;
-    }
-    let connectionId: string;
-    try {
-      connectionId = decodeURIComponent(match[1]!);
-    } catch {
-      awsError(res, 400, 'BadRequestException', 'Invalid connection id');
-      return;
-    }
-    const conn = connections.get(connectionId);
-    switch (req.method) {
-      case 'POST': {
-        let data: Buffer;
-        try {
-          data = await readBody(req, messageLimit);
-        } catch (error) {
-          if (error instanceof PayloadTooLargeError) {
-            awsError(res, 413, 'PayloadTooLargeException', `Message is larger than ${messageLimit} bytes`);
-            return;
-          }
-          throw error;
-        }
-        const fault = faults.find((f) => f.hits < (f.times ?? 1) && f.match(connectionId, data));
-        if (fault) {
-          fault.hits++;
-          awsError(res, fault.status, fault.errorType, 'Injected fault');
-          return;
-        }
-        if (!conn || conn.closing) {
-          awsError(res, 410, 'GoneException', `Connection ${connectionId} is gone`);
-          return;
-        }
-        try {
-          await sendMessage(conn.ws, data);
-        } catch {
-          awsError(res, 410, 'GoneException', `Connection ${connectionId} is gone`);
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '0' });
-        res.end();
-        return;
-      }
-      case 'GET': {
-        if (!conn || conn.closing) {
-          awsError(res, 410, 'GoneException', `Connection ${connectionId} is gone`);
-          return;
-        }
-        sendJson(res, 200, {
-          connectedAt: new Date(conn.connectedAt).toISOString(),
-          identity: { sourceIp: conn.sourceIp, userAgent: conn.userAgent },
-          lastActiveAt: new Date(conn.lastActiveAt).toISOString(),
-        });
-        return;
-      }
-      case 'DELETE': {
-        if (!conn || conn.closing) {
-          awsError(res, 410, 'GoneException', `Connection ${connectionId} is gone`);
-          return;
-        }
-        closeConnection(conn, 1000, '');
-        res.writeHead(204);
-        res.end();
-        return;
-      }
-      default:
-        awsError(res, 405, 'MethodNotAllowedException', 'Method Not Allowed');
-    }
-  };
+  const onManagement = managementHandler({ stage, messageLimit, connections, faults, sendMessage, closeConnection });
 
   const server: Server = createServer((req, res) => {
     onManagement(req, res).catch((error) => {

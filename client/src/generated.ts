@@ -89,6 +89,8 @@ export interface ChatMessage {
   format?: string;
   room: string;
   timestamp: string;
+  /** The sender's own id for the message (retries with it are answered with this message). */
+  client_id?: string;
 }
 
 /** As in lambdas/domain/model.ts. */

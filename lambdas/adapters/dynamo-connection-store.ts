@@ -121,26 +121,29 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
   }
 
+  /** A page of up to `limit` members: Query pages stop at 1 MB whatever their Limit, so it follows LastEvaluatedKey. */
   private async query(index: string, keyName: string, value: string | number, cursor: string | undefined, limit: number) {
-    const out = await this.client.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: index,
-        KeyConditionExpression: '#k = :v',
-        ExpressionAttributeNames: { '#k': keyName },
-        ExpressionAttributeValues: { ':v': value },
-        ProjectionExpression: 'pk, protocol',
-        Limit: limit,
-        ExclusiveStartKey: decodeCursor(cursor),
-      }),
-    );
-    const page: MemberPage = {
-      members: (out.Items ?? []).map((row) => ({
-        connectionId: row.pk as string,
-        protocol: (row.protocol as WireProtocol | undefined) ?? 'json',
-      })),
-    };
-    const next = encodeCursor(out.LastEvaluatedKey);
+    const page: MemberPage = { members: [] };
+    let start = decodeCursor(cursor);
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index,
+          KeyConditionExpression: '#k = :v',
+          ExpressionAttributeNames: { '#k': keyName },
+          ExpressionAttributeValues: { ':v': value },
+          ProjectionExpression: 'pk, protocol',
+          Limit: limit - page.members.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const row of out.Items ?? []) {
+        page.members.push({ connectionId: row.pk as string, protocol: (row.protocol as WireProtocol | undefined) ?? 'json' });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && page.members.length < limit);
+    const next = encodeCursor(start);
     if (next) page.cursor = next;
     return page;
   }

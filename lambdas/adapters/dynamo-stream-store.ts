@@ -1,6 +1,6 @@
 /** StreamStore on the messages table (partition = stream, sort = ULID). */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { itemId, type StreamItem } from '../domain/model.js';
 import type { StreamStore } from '../domain/ports.js';
 import type { MethodPermissions } from '../shared/permissions.js';
@@ -35,31 +35,41 @@ export class DynamoStreamStore implements StreamStore {
     }
   }
 
-  async pageBefore(stream: string, before: string | undefined, limit: number): Promise<StreamItem[]> {
-    const out = await this.client.send(
-      new QueryCommand({
-        TableName: this.table,
+  pageBefore(stream: string, before: string | undefined, limit: number): Promise<StreamItem[]> {
+    return this.query(
+      {
         KeyConditionExpression: before ? '#s = :s AND #id < :b' : '#s = :s',
         ExpressionAttributeNames: before ? { '#s': 'stream', '#id': 'id' } : { '#s': 'stream' },
         ExpressionAttributeValues: before ? { ':s': stream, ':b': before } : { ':s': stream },
         ScanIndexForward: false,
-        Limit: limit,
-      }),
+      },
+      limit,
     );
-    return (out.Items ?? []).map((row) => row.body as StreamItem);
   }
 
-  async pageAfter(stream: string, after: string, limit: number): Promise<StreamItem[]> {
-    const out = await this.client.send(
-      new QueryCommand({
-        TableName: this.table,
+  pageAfter(stream: string, after: string, limit: number): Promise<StreamItem[]> {
+    return this.query(
+      {
         KeyConditionExpression: '#s = :s AND #id > :a',
         ExpressionAttributeNames: { '#s': 'stream', '#id': 'id' },
         ExpressionAttributeValues: { ':s': stream, ':a': after },
         ScanIndexForward: true,
-        Limit: limit,
-      }),
+      },
+      limit,
     );
-    return (out.Items ?? []).map((row) => row.body as StreamItem);
+  }
+
+  /** Up to `limit` items: a Query page stops at 1 MB whatever its Limit, so it follows LastEvaluatedKey. */
+  private async query(input: Omit<QueryCommandInput, 'TableName' | 'Limit'>, limit: number): Promise<StreamItem[]> {
+    const items: StreamItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({ ...input, TableName: this.table, Limit: limit - items.length, ExclusiveStartKey: start }),
+      );
+      for (const row of out.Items ?? []) items.push(row.body as StreamItem);
+      start = out.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    return items;
   }
 }

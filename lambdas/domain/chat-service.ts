@@ -8,7 +8,7 @@ import { ulid } from './ids.js';
 import { assertFitsOneFrame, buildMessage, type DraftMessage } from './messages.js';
 import { type ChatMessage, GLOBAL_STREAM, type PublishedEvent, type ServerEvent, type StreamItem, roomStream } from './model.js';
 import type { InlineFanout } from './inline-fanout.js';
-import type { Clock, StreamStore, TaskQueue } from './ports.js';
+import type { ClientIdRegistry, Clock, StreamStore, TaskQueue } from './ports.js';
 import type { Audience, FanoutTask } from './tasks.js';
 
 export interface ChatServiceDeps {
@@ -21,6 +21,8 @@ export interface ChatServiceDeps {
    * delivers the room itself and enqueues only what failed; without it every fan-out is a task.
    */
   inline?: Pick<InlineFanout, 'deliver'>;
+  /** Idempotent sends by client id; without it a `clientId` is kept on the message but not deduplicated. */
+  clientIds?: ClientIdRegistry;
 }
 
 export interface SendOptions {
@@ -48,22 +50,41 @@ export class ChatService {
     return Math.floor(now / 1000) + this.deps.retentionDays * 86_400;
   }
 
-  private async storeAndFanOut(item: StreamItem, id: string, audience: Audience, exclude?: string): Promise<void> {
+  private async storeAndFanOut(item: StreamItem, id: string, audience: Audience, exclude?: string, onNotStored?: () => Promise<void>): Promise<void> {
     const event = eventOf(item);
     assertFitsOneFrame(JSON.stringify(event));
     const now = this.deps.clock.now();
-    await this.deps.store.append(item, this.ttl(now));
+    try {
+      await this.deps.store.append(item, this.ttl(now));
+    } catch (error) {
+      await onNotStored?.().catch(() => undefined);
+      throw error;
+    }
     const task: FanoutTask = { kind: 'fanout', key: id, audience, event };
     if (exclude) task.exclude = exclude;
     if (audience.type === 'room' && (await this.deps.inline?.deliver(task))) return;
     await this.deps.tasks.send(task);
   }
 
-  /** A chat message to one room. */
+  /**
+   * A chat message to one room. With a client id, a retry within the window is answered with the
+   * first message (same id) and nothing is stored or delivered again. The claim comes first, so of
+   * two concurrent sends one stores; it is released only if the message could not be stored.
+   */
   async sendMessage(draft: DraftMessage, options: SendOptions): Promise<ChatMessage> {
-    const message = buildMessage(draft, options.room, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const message = buildMessage(draft, options.room, now);
     const item: StreamItem = { kind: 'message', stream: roomStream(options.room), message };
-    await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId);
+    const registry = this.deps.clientIds;
+    if (!registry || draft.clientId === undefined) {
+      await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId);
+      return message;
+    }
+    const key = `${message.sender}#${draft.clientId}`;
+    const nowSeconds = Math.floor(now / 1000);
+    const original = await registry.claim(key, message, nowSeconds, nowSeconds + LIMITS.clientIdWindowSeconds);
+    if (original) return original;
+    await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, () => registry.release(key));
     return message;
   }
 

@@ -1,15 +1,25 @@
 /** Reading stored streams back: REST history pages, and what a client missed (resume, SSE). */
+import { LIMITS } from '../shared/limits.js';
 import { type ChatMessage, itemId, roomStream, type StreamItem } from './model.js';
 import type { StreamStore } from './ports.js';
 
 export class StreamHistory {
   constructor(private readonly store: Pick<StreamStore, 'pageBefore' | 'pageAfter'>) {}
 
-  /** One page of a room's history, oldest first within the page; `nextBefore` pages further back. */
+  /**
+   * One page of a room's history, oldest first within the page; `nextBefore` pages further back.
+   * A page also ends at LIMITS.historyPageMaxBytes of content (always at least one message).
+   */
   async history(room: string, before: string | undefined, limit: number): Promise<{ messages: ChatMessage[]; nextBefore?: string }> {
     const items = await this.store.pageBefore(roomStream(room), before, limit + 1);
-    const hasMore = items.length > limit;
-    const page = items.slice(0, limit).reverse();
+    let take = Math.min(limit, items.length);
+    let bytes = 0;
+    for (let i = 0; i < take; i++) {
+      bytes += Buffer.byteLength(JSON.stringify(items[i]));
+      if (bytes > LIMITS.historyPageMaxBytes && i > 0) take = i;
+    }
+    const hasMore = items.length > take;
+    const page = items.slice(0, take).reverse();
     const messages = page.flatMap((item) => (item.kind === 'event' ? [] : [item.message]));
     const result: { messages: ChatMessage[]; nextBefore?: string } = { messages };
     if (hasMore && messages.length > 0) result.nextBefore = messages[0]!.id;

@@ -14,6 +14,7 @@ export interface DraftMessage {
   content: string;
   sender: string;
   format?: string;
+  clientId?: string;
 }
 
 /** Validates content against its type and limits; returns the message with a fresh server id. */
@@ -46,6 +47,7 @@ export function buildMessage(draft: DraftMessage, room: string, now: number): Ch
     timestamp: new Date(now).toISOString(),
   };
   if (format !== undefined) message.format = format;
+  if (draft.clientId !== undefined) message.client_id = draft.clientId;
   return message;
 }
 

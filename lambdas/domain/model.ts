@@ -12,6 +12,8 @@ export interface ChatMessage {
   format?: string;
   room: string;
   timestamp: string;
+  /** The sender's own id for the message (retries with it are answered with this message). */
+  client_id?: string;
 }
 
 /** A published event as clients see it. */

@@ -3,7 +3,7 @@
  * implement them on DynamoDB, SQS and the API Gateway management API; tests and the local runtime
  * use the same adapters against emulators.
  */
-import type { ConnectionRecord, StreamItem, WireProtocol } from './model.js';
+import type { ChatMessage, ConnectionRecord, StreamItem, WireProtocol } from './model.js';
 import type { Task } from './tasks.js';
 
 export interface StreamStore {
@@ -70,6 +70,17 @@ export interface ConnectionGateway {
   post(connectionId: string, payload: string): Promise<PostOutcome>;
   /** Closes a connection (used when it is torn down by the service). */
   disconnect?(connectionId: string): Promise<void>;
+}
+
+/**
+ * Messages by (sender, client_id): the first send records its message; a retry within the window
+ * gets that message back instead of storing another.
+ */
+export interface ClientIdRegistry {
+  /** Records `message` under the key unless one is recorded and not expired; returns the recorded one then. */
+  claim(key: string, message: ChatMessage, nowSeconds: number, expiresAt: number): Promise<ChatMessage | undefined>;
+  /** Forgets a claim whose message could not be stored, so a retry can store it. */
+  release(key: string): Promise<void>;
 }
 
 export interface RateCounter {

@@ -10,21 +10,24 @@ export class RateLimiter {
     private readonly settings: RateLimitSettings,
   ) {}
 
-  /** Throws `rate_limited` when the connection or the user is over its limit in this window. */
-  async check(connectionId: string | undefined, userId: string): Promise<void> {
+  /**
+   * Counts one request and throws `rate_limited` when the connection or the user is over its
+   * limit in this window (each counter only where its key is known).
+   */
+  async check(connectionId: string | undefined, userId: string | undefined): Promise<void> {
     const window = this.settings.windowSeconds;
     const nowSec = Math.floor(this.clock.now() / 1000);
     const start = nowSec - (nowSec % window);
     const expires = start + window * 2;
     const [conn, user] = await Promise.all([
       connectionId ? this.counter.increment(`conn#${connectionId}`, start, expires) : Promise.resolve(0),
-      this.counter.increment(`user#${userId}`, start, expires),
+      userId ? this.counter.increment(`user#${userId}`, start, expires) : Promise.resolve(0),
     ]);
     if (conn > this.settings.perConnection || user > this.settings.perUser) {
       const retryAfter = start + window - nowSec;
       throw new ChatError(
         'rate_limited',
-        `Too many messages: at most ${this.settings.perConnection} per connection and ${this.settings.perUser} per user every ${window} s; retry in ${retryAfter} s`,
+        `Too many requests: at most ${this.settings.perConnection} per connection and ${this.settings.perUser} per user every ${window} s; retry in ${retryAfter} s`,
         { retry_after_seconds: retryAfter },
       );
     }

@@ -30,6 +30,10 @@ const formatSchema = z.optional(z.string({ error: 'format must be a string' }).c
 /** `sender` may be left out when the caller is authenticated: it is then the caller's user id. */
 const optionalSender = z.optional(senderSchema);
 const optionalRoom = z.optional(roomSchema);
+/** A client-supplied id that makes a retried send idempotent (LIMITS.clientIdWindowSeconds). */
+const optionalClientId = z.optional(
+  z.string({ error: 'client_id must be a string' }).check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'client_id is 1-64 letters, digits, "_" or "-"')),
+);
 
 /** Seed payload of `POST /api/message`, `POST /api/messages/broadcast` and the WS `message` event. */
 export const messageInputSchema = z.object({
@@ -38,21 +42,24 @@ export const messageInputSchema = z.object({
   sender: optionalSender,
   format: formatSchema,
   room: optionalRoom,
+  client_id: optionalClientId,
 });
 export type MessageInput = z.infer<typeof messageInputSchema>;
 
-export const sendTextSchema = z.object({ text: contentSchema('text'), sender: optionalSender, room: optionalRoom });
+export const sendTextSchema = z.object({ text: contentSchema('text'), sender: optionalSender, room: optionalRoom, client_id: optionalClientId });
 export const sendImageSchema = z.object({
   image: contentSchema('image'),
   sender: optionalSender,
   format: formatSchema,
   room: optionalRoom,
+  client_id: optionalClientId,
 });
 export const sendAudioSchema = z.object({
   audio: contentSchema('audio'),
   sender: optionalSender,
   format: formatSchema,
   room: optionalRoom,
+  client_id: optionalClientId,
 });
 
 export const publishEventSchema = z.object({

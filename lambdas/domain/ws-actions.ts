@@ -32,8 +32,10 @@ export interface ActionContext {
   resolveSender: (identity: Identity, claimed: string | undefined) => string;
   /** Sends a frame-worthy event to the calling connection (resume replays missed items). */
   sendToSelf: (event: ServerEvent) => Promise<void>;
-  /** Per-connection and per-user message limits; absent in tests that do not exercise them. */
-  rateLimiter?: RateLimiter;
+  /** Per-connection and per-user limits, counted by every action; absent where not exercised. */
+  rateLimiter?: Pick<RateLimiter, 'check'>;
+  /** Milliseconds left before the function's deadline (a replay stops in time to answer). */
+  timeLeftMs?: () => number;
 }
 
 /** A message as a client sends it: `sender` may be omitted when authenticated. */
@@ -42,6 +44,7 @@ interface ClientDraft {
   content: string;
   sender?: string | undefined;
   format?: string | undefined;
+  clientId?: string | undefined;
 }
 
 async function requireConnection(ctx: ActionContext): Promise<ConnectionRecord> {
@@ -58,6 +61,7 @@ async function send(ctx: ActionContext, input: ClientDraft, room: string | undef
   await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
   const draft: DraftMessage = { type: input.type, content: input.content, sender };
   if (input.format !== undefined) draft.format = input.format;
+  if (input.clientId !== undefined) draft.clientId = input.clientId;
   const message = await ctx.chat.sendMessage(draft, {
     room: target,
     excludeConnectionId: ctx.connectionId,
@@ -66,6 +70,30 @@ async function send(ctx: ActionContext, input: ClientDraft, room: string | undef
     event: 'message_received',
     data: { id: message.id, status: 'received', room: message.room, timestamp: message.timestamp, message },
   };
+}
+
+/**
+ * Replays what a connection missed after `after`, a read of LIMITS.resumeReadItems at a time, up to
+ * LIMITS.sseResumeMaxItems. It stops before the function's deadline; `complete` is true only when
+ * nothing after `lastId` is left, so the client knows whether to resume again from `lastId`.
+ */
+async function replay(ctx: ActionContext, streams: string[], after: string): Promise<{ count: number; lastId: string; complete: boolean }> {
+  const outOfTime = () => ctx.timeLeftMs !== undefined && ctx.timeLeftMs() <= LIMITS.replyMarginMs;
+  let lastId = after;
+  let count = 0;
+  while (count < LIMITS.sseResumeMaxItems) {
+    const want = Math.min(LIMITS.resumeReadItems, LIMITS.sseResumeMaxItems - count);
+    if (outOfTime()) return { count, lastId, complete: false };
+    const items = await ctx.history.since(streams, lastId, want);
+    for (const item of items) {
+      if (outOfTime()) return { count, lastId, complete: false };
+      await ctx.sendToSelf(eventOf(item));
+      lastId = itemId(item);
+      count++;
+    }
+    if (items.length < want) return { count, lastId, complete: true };
+  }
+  return { count, lastId, complete: false };
 }
 
 export function isWsAction(action: string): action is WsAction {
@@ -78,45 +106,45 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
   }
   switch (action) {
     case 'ping':
+      await ctx.rateLimiter?.check(ctx.connectionId, undefined);
       return { event: 'pong', data: { timestamp: new Date().toISOString() } };
     case 'message': {
       const input = parseWith(messageInputSchema, data, 'message');
-      return send(ctx, { type: input.type, content: input.content, sender: input.sender, format: input.format }, input.room);
+      return send(ctx, { type: input.type, content: input.content, sender: input.sender, format: input.format, clientId: input.client_id }, input.room);
     }
     case 'send_text': {
       const input = parseWith(sendTextSchema, data, 'send_text');
-      return send(ctx, { type: 'text', content: input.text, sender: input.sender }, input.room);
+      return send(ctx, { type: 'text', content: input.text, sender: input.sender, clientId: input.client_id }, input.room);
     }
     case 'send_image': {
       const input = parseWith(sendImageSchema, data, 'send_image');
-      return send(ctx, { type: 'image', content: input.image, sender: input.sender, format: input.format }, input.room);
+      return send(ctx, { type: 'image', content: input.image, sender: input.sender, format: input.format, clientId: input.client_id }, input.room);
     }
     case 'send_audio': {
       const input = parseWith(sendAudioSchema, data, 'send_audio');
-      return send(ctx, { type: 'audio', content: input.audio, sender: input.sender, format: input.format }, input.room);
+      return send(ctx, { type: 'audio', content: input.audio, sender: input.sender, format: input.format, clientId: input.client_id }, input.room);
     }
     case 'join': {
       const input = parseWith(joinSchema, data, 'join');
+      const current = await requireConnection(ctx);
+      await ctx.rateLimiter?.check(ctx.connectionId, current.userId);
       const record = await ctx.connections.setRoom(ctx.connectionId, input.room);
       if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
       return { event: 'joined', data: { room: input.room } };
     }
     case 'leave': {
       const before = await requireConnection(ctx);
+      await ctx.rateLimiter?.check(ctx.connectionId, before.userId);
       await ctx.connections.setRoom(ctx.connectionId, null);
       return { event: 'left', data: { room: before.room } };
     }
     case 'resume': {
       const input = parseWith(resumeSchema, data ?? {}, 'resume');
       const record = await requireConnection(ctx);
+      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
       const room = input.room ?? record.room ?? DEFAULT_ROOM;
-      const items = await ctx.history.since([roomStream(room), GLOBAL_STREAM], input.after, LIMITS.sseResumeMaxItems);
-      for (const item of items) await ctx.sendToSelf(eventOf(item));
-      const last = items.length > 0 ? itemId(items[items.length - 1]!) : input.after;
-      return {
-        event: 'resumed',
-        data: { room, count: items.length, last_id: last, complete: items.length < LIMITS.sseResumeMaxItems },
-      };
+      const { count, lastId, complete } = await replay(ctx, [roomStream(room), GLOBAL_STREAM], input.after);
+      return { event: 'resumed', data: { room, count, last_id: lastId, complete } };
     }
   }
 }

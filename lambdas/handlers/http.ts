@@ -61,7 +61,7 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
     const root = httpRoot();
     await root.rateLimiter.check(undefined, identity.userId);
     const message = await root.chat.sendMessage(
-      { type: input.type, content: input.content, sender, format: input.format },
+      { type: input.type, content: input.content, sender, format: input.format, clientId: input.client_id },
       { room: input.room ?? DEFAULT_ROOM },
     );
     countMetrics({ MessagesSent: 1 });

@@ -27,9 +27,6 @@ export function codecForFrame(body: string): Codec {
 
 const root = lazy(() => buildWsMessageRoot({ onFanoutStats: countFanoutStats }));
 
-/** Time kept before the function timeout to answer the route (a replay stops retrying then). */
-const REPLY_MARGIN_MS = 1_000;
-
 export async function message(event: WsEvent, context?: { getRemainingTimeInMillis?: () => number }): Promise<WsResult> {
   const connectionId = event.requestContext.connectionId;
   logger.appendKeys({ connectionId, requestId: event.requestContext.requestId });
@@ -59,12 +56,13 @@ export async function message(event: WsEvent, context?: { getRemainingTimeInMill
       connections: wired.connections,
       rateLimiter: wired.rateLimiter,
       resolveSender: (identity, claimed) => resolveSender(identity, claimed),
+      ...(context?.getRemainingTimeInMillis ? { timeLeftMs: () => context.getRemainingTimeInMillis!() } : {}),
       // A replay (resume) is posted frame by frame: throttling (429) and 5xx are retried with
       // backoff, as in fan-out, so one throttled post does not fail the whole resume.
       sendToSelf: async (ev: ServerEvent) => {
         const payload = codec.encode(ev);
         const remaining = context?.getRemainingTimeInMillis?.();
-        await postWithRetry(wired.gateway, connectionId, payload, remaining !== undefined ? Date.now() + remaining - REPLY_MARGIN_MS : undefined);
+        await postWithRetry(wired.gateway, connectionId, payload, remaining !== undefined ? Date.now() + remaining - LIMITS.replyMarginMs : undefined);
       },
     });
     if (reply.event === 'message_received') countMetrics({ MessagesSent: 1 });

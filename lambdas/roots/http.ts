@@ -1,5 +1,6 @@
 /** Composition root of the REST function: store and read messages, enqueue fan-out, rate-limit. */
 import { dynamoClient, sqsClient } from '../adapters/clients.js';
+import { CLIENT_ID_PERMISSIONS, DynamoClientIds } from '../adapters/dynamo-client-ids.js';
 import { DynamoRateCounter, RATE_COUNTER_PERMISSIONS } from '../adapters/dynamo-rate-counter.js';
 import { DynamoStreamStore, STREAM_STORE_PERMISSIONS } from '../adapters/dynamo-stream-store.js';
 import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue.js';
@@ -13,8 +14,9 @@ import { declareRoot, lazy, uses } from './wiring.js';
 const stream = uses(STREAM_STORE_PERMISSIONS, ['append', 'pageBefore', 'pageAfter']);
 const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send']);
 const rate = uses(RATE_COUNTER_PERMISSIONS, ['increment']);
+const clientIds = uses(CLIENT_ID_PERMISSIONS, ['claim', 'release']);
 
-export const httpDeclaration = declareRoot([stream, tasks, rate], 'identity');
+export const httpDeclaration = declareRoot([stream, tasks, rate, clientIds], 'identity');
 
 /** No `@connections` here: every fan-out of a REST message goes through the task queue. */
 export const httpRoot = lazy(() => {
@@ -27,6 +29,7 @@ export const httpRoot = lazy(() => {
       tasks: tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl)),
       clock: systemClock,
       retentionDays: config.retentionDays,
+      clientIds: clientIds.narrow(new DynamoClientIds(dynamoClient(), config.messagesTable)),
     }),
     history: new StreamHistory(store),
     rateLimiter: new RateLimiter(rate.narrow(new DynamoRateCounter(dynamoClient(), config.connectionsTable)), systemClock, config.rateLimits),

@@ -5,6 +5,7 @@
 import { ApiGatewayConnectionGateway, GATEWAY_PERMISSIONS } from '../adapters/apigw-gateway.js';
 import { dynamoClient, managementClient, sqsClient } from '../adapters/clients.js';
 import { CONNECTION_STORE_PERMISSIONS, DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
+import { CLIENT_ID_PERMISSIONS, DynamoClientIds } from '../adapters/dynamo-client-ids.js';
 import { DynamoRateCounter, RATE_COUNTER_PERMISSIONS } from '../adapters/dynamo-rate-counter.js';
 import { DynamoStreamStore, STREAM_STORE_PERMISSIONS } from '../adapters/dynamo-stream-store.js';
 import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue.js';
@@ -22,8 +23,9 @@ const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send', 'sendBatch']);
 const connections = uses(CONNECTION_STORE_PERMISSIONS, ['get', 'setRoom', 'remove', 'listRoom', 'removeStale']);
 const gateway = uses(GATEWAY_PERMISSIONS, ['post', 'disconnect']);
 const rate = uses(RATE_COUNTER_PERMISSIONS, ['increment']);
+const clientIds = uses(CLIENT_ID_PERMISSIONS, ['claim', 'release']);
 
-export const wsMessageDeclaration = declareRoot([stream, tasks, connections, gateway, rate], 'identity');
+export const wsMessageDeclaration = declareRoot([stream, tasks, connections, gateway, rate, clientIds], 'identity');
 
 export function buildWsMessageRoot(hooks: { onFanoutStats?: (stats: FanoutStats) => void } = {}) {
   const config = loadConfig();
@@ -41,7 +43,14 @@ export function buildWsMessageRoot(hooks: { onFanoutStats?: (stats: FanoutStats)
   return {
     gateway: apiGateway,
     connections: connectionStore,
-    chat: new ChatService({ store, tasks: queue, clock: systemClock, retentionDays: config.retentionDays, inline }),
+    chat: new ChatService({
+      store,
+      tasks: queue,
+      clock: systemClock,
+      retentionDays: config.retentionDays,
+      inline,
+      clientIds: clientIds.narrow(new DynamoClientIds(dynamoClient(), config.messagesTable)),
+    }),
     history: new StreamHistory(store),
     rateLimiter: new RateLimiter(rate.narrow(new DynamoRateCounter(dynamoClient(), config.connectionsTable)), systemClock, config.rateLimits),
   };

@@ -26,6 +26,8 @@ export const LIMITS = {
   /** History paging. */
   historyDefaultPage: 50,
   historyMaxPage: 100,
+  /** A history page stops here (then `next_before`): a Lambda response is at most 6 MB. */
+  historyPageMaxBytes: 4 * 1024 * 1024,
   /**
    * Fan-out: most PostToConnection calls in flight per invocation (halved on 429, regrown on
    * success), and the page size of room and shard queries.
@@ -61,6 +63,12 @@ export const LIMITS = {
   sseMaxStreamMs: 14 * 60 * 1000,
   sseRetryHintMs: 1000,
   sseResumeMaxItems: 500,
+  /** A WebSocket `resume` reads what it replays this many items at a time. */
+  resumeReadItems: 50,
+  /** Time kept before a function's deadline to answer its route (a replay stops then). */
+  replyMarginMs: 1_000,
+  /** A retried send with the same (sender, client_id) within this window is the same message. */
+  clientIdWindowSeconds: 24 * 3600,
   /** Messages, broadcasts and events are kept this many days (DynamoDB TTL). */
   defaultRetentionDays: 30,
 } as const;

@@ -1,17 +1,15 @@
 /**
  * The chat page in a real browser: headless Chromium driven by playwright-core, against the local
- * runtime on free ports. Three pages: A (alice) and B (bob) in room "alpha", C (carol) in "beta".
+ * runtime on free ports with auth on (the page asks the runtime's dev token endpoint for tokens).
  *
- * Checks text between rooms, an image over the WebSocket and one too big for a frame (sent over
- * REST by the page) that both render, audio from a file and from the microphone (Chromium's fake
- * device) that both load, an `error` event shown, a broadcast and a published event reaching every
- * page (the event in each SSE panel too), joining another room with its history, and no uncaught
- * errors in any page. Runs twice: with auth off, and with auth on (the page fetches a dev token for
- * its user and uses it on all three endpoints). Leaves screenshots in test-artifacts/
- * (chat-page.png, chat-page-auth.png, and B's view *-bob.png) for a person to look at.
+ * Two people chat in room "alpha": alice with "Admin tools (local)" ticked, bob without. Checks:
+ * messages arrive once and in order, consecutive ones of a sender grouped, a day separator above
+ * the day's first; admin tools hidden for bob and shown for alice; a failed send reported once; a
+ * published event rendered as a card of labelled values (no JSON); history paged upward; the name
+ * remembered after a reload; no horizontal overflow at 1280x800 and 390x844, with screenshots of
+ * both in test-artifacts/ for a person to look at; no uncaught error in any page.
  *
- * The browser is the one the `@sparticuz/chromium` package ships (nothing to install), or
- * CHROMIUM_PATH's (see ./chromium.ts).
+ * The browser is the one the `@sparticuz/chromium` package ships, or CHROMIUM_PATH's (./chromium.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,207 +17,335 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
-import { LIMITS } from '../../lambdas/shared/limits.js';
 import { FAKE_MEDIA_ARGS, type LaunchedContext, launchContext } from './chromium.js';
-import { noisePng, smallPng, toneWav } from './media-files.js';
+import { smallPng, toneWav } from './media-files.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 /** Upper bound of every DOM wait; the waits end as soon as their condition holds. */
 const WAIT = { timeout: 15_000 };
+const SIZES = [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+];
 
 let browser: LaunchedContext | undefined;
 let context: BrowserContext | undefined;
+let runtime: Runtime | undefined;
+const pageErrors: string[] = [];
+const pages: Page[] = [];
 
 beforeAll(async () => {
-  browser = await launchContext({ extraArgs: FAKE_MEDIA_ARGS, permissions: ['microphone'] });
+  [browser, runtime] = await Promise.all([
+    launchContext({ extraArgs: FAKE_MEDIA_ARGS, permissions: ['microphone'], viewport: SIZES[0] }),
+    startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, quiet: true, auth: true }),
+  ]);
   context = browser.context;
 }, 120_000);
 
 afterAll(async () => {
+  for (const page of pages) await page.close().catch(() => undefined);
   await browser?.close();
+  await runtime?.stop();
 });
 
-interface OpenOptions {
-  runtime: Runtime;
-  /** Uncaught errors of the page are collected here. */
-  pageErrors: string[];
-  /** Pass the WebSocket and SSE endpoints as query parameters instead of letting the page find them. */
-  explicitEndpoints?: boolean;
-}
-
-async function openChat(name: string, room: string, options: OpenOptions): Promise<Page> {
-  const rt = options.runtime;
+async function openPage(query = ''): Promise<Page> {
   const page = await context!.newPage();
-  page.on('pageerror', (error) => options.pageErrors.push(`${name}: ${error.message}`));
-  const url = new URL('/', rt.httpUrl);
-  if (options.explicitEndpoints) {
-    url.searchParams.set('ws', rt.wsUrl);
-    url.searchParams.set('sse', rt.sseUrl);
-  }
-  await page.goto(url.toString());
+  pages.push(page);
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(new URL(`/${query}`, runtime!.httpUrl).toString());
   await page.locator('body[data-ready="true"]').waitFor(WAIT);
-  await page.fill('#name', name);
-  await page.fill('#room', room);
-  await page.click('#connect-btn');
-  await page.locator('#status[data-state="connected"]').waitFor(WAIT);
-  await page.locator('#sse-status[data-state="open"]').waitFor(WAIT);
   return page;
 }
 
-/** A chat entry: `kind` is message, broadcast, notification or error. */
-const entry = (page: Page, kind: string, extra = '') => page.locator(`#messages li.msg.${kind}${extra}`);
-
-/** Waits until the image in `selector` has decoded; returns its natural size. */
-async function renderedImage(page: Page, selector: string): Promise<{ width: number; height: number }> {
-  await page.locator(selector).waitFor(WAIT);
-  const handle = await page.waitForFunction(
-    (sel) => {
-      const img = document.querySelector<HTMLImageElement>(sel);
-      return img?.complete && img.naturalWidth > 0 ? { width: img.naturalWidth, height: img.naturalHeight } : false;
-    },
-    selector,
-    WAIT,
-  );
-  return (await handle.jsonValue()) as { width: number; height: number };
+async function join(page: Page, name: string, room: string, admin = false): Promise<void> {
+  await page.fill('#name', name);
+  await page.fill('#room', room);
+  await page.setChecked('#admin-toggle', admin);
+  await page.click('#join-btn');
+  await page.locator('#status[data-state="open"]').waitFor(WAIT);
 }
 
-/** Waits until the audio element in `selector` has loaded its metadata (the browser decoded the header). */
-async function loadedAudio(page: Page, selector: string): Promise<void> {
-  await page.locator(selector).waitFor({ ...WAIT, state: 'attached' });
-  await page.waitForFunction(
-    (sel) => {
-      const audio = document.querySelector<HTMLAudioElement>(sel);
-      return audio !== null && audio.readyState >= HTMLMediaElement.HAVE_METADATA && audio.error === null;
-    },
-    selector,
-    WAIT,
+async function say(page: Page, text: string): Promise<void> {
+  await page.fill('#text', text);
+  await page.press('#text', 'Enter');
+  // Acknowledged: the pending bubble gave way to the stored message.
+  await page.locator('#messages li.msg.own[data-id]').filter({ hasText: text }).waitFor(WAIT);
+  await page.locator('#messages li.pending').waitFor({ ...WAIT, state: 'detached' });
+}
+
+interface Row {
+  kind: string;
+  sender?: string;
+  grouped: boolean;
+  own: boolean;
+  text: string;
+  /** The local calendar day of the entry's time. */
+  day?: string;
+}
+
+/** The conversation as the page shows it, top to bottom (`day` rows are the separators). */
+function rows(page: Page): Promise<Row[]> {
+  return page.$$eval('#messages > li', (items) =>
+    items.map((li) => ({
+      kind: li.classList.contains('day') ? 'day' : ((li as HTMLElement).dataset.kind ?? ''),
+      sender: (li as HTMLElement).dataset.sender,
+      grouped: li.classList.contains('grouped'),
+      own: li.classList.contains('own'),
+      text: (li.querySelector('.bubble') ?? li).textContent?.trim() ?? '',
+      day: (li as HTMLElement).dataset.timestamp ? new Date((li as HTMLElement).dataset.timestamp!).toDateString() : undefined,
+    })),
   );
 }
 
-describe.each([
-  { auth: false, label: 'auth off' },
-  { auth: true, label: 'auth on: dev tokens, authorizers' },
-])('chat page in headless Chromium ($label)', ({ auth }) => {
-  let runtime: Runtime | undefined;
-  const pages: Page[] = [];
+async function devToken(sub: string): Promise<string> {
+  const res = await fetch(`${runtime!.httpUrl}/api/dev/token`, { method: 'POST', body: JSON.stringify({ sub }) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { token: string }).token;
+}
 
-  beforeAll(async () => {
-    runtime = await startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, quiet: true, auth });
-  }, 60_000);
+describe('chat page in headless Chromium (auth on)', () => {
+  let alice: Page;
+  let bob: Page;
 
-  afterAll(async () => {
-    for (const page of pages) await page.close().catch(() => undefined);
-    await runtime?.stop();
+  it('opens with admin tools only for the admin token', async () => {
+    alice = await openPage();
+    bob = await openPage();
+    await join(alice, 'alice', 'alpha', true);
+    await join(bob, 'bob', 'alpha');
+
+    await expect(bob.locator('#admin').isVisible()).resolves.toBe(false);
+    await expect(bob.locator('#broadcast-form').isVisible()).resolves.toBe(false);
+    await expect(bob.locator('#identity').textContent()).resolves.toBe('bob');
+    await alice.locator('#admin').waitFor({ ...WAIT, state: 'visible' });
+    await expect(alice.locator('#identity').textContent()).resolves.toBe('alice (admin)');
+    // The SSE pane reads the Function URL directly and is streaming.
+    await alice.locator('#sse-status[data-state="open"]').waitFor(WAIT);
+    // The service's idea of each user is the token's subject.
+    await expect(bob.locator('#identity').getAttribute('title')).resolves.toContain('user bob');
   });
 
-  it('exchanges text, images and audio within a room, shows broadcasts, events, errors and history', { timeout: 180_000 }, async () => {
-    const rt = runtime!;
-    const pageErrors: string[] = [];
-    // A finds the endpoints itself (/config.json); B and C are told them in the query string.
-    const a = await openChat('alice', 'alpha', { runtime: rt, pageErrors });
-    const b = await openChat('bob', 'alpha', { runtime: rt, pageErrors, explicitEndpoints: true });
-    const c = await openChat('carol', 'beta', { runtime: rt, pageErrors, explicitEndpoints: true });
-    pages.push(a, b, c);
-    for (const [page, name] of [
-      [a, 'alice'],
-      [b, 'bob'],
-      [c, 'carol'],
+  it('shows each message once, in order, grouped by sender, under a day separator', async () => {
+    for (const text of ['one', 'two', 'three']) await say(alice, text);
+    await say(bob, 'hi alice');
+    await say(alice, 'four');
+    const expected = [
+      { sender: 'alice', text: 'one', grouped: false },
+      { sender: 'alice', text: 'two', grouped: true },
+      { sender: 'alice', text: 'three', grouped: true },
+      { sender: 'bob', text: 'hi alice', grouped: false },
+      { sender: 'alice', text: 'four', grouped: false },
+    ];
+    for (const [page, me] of [
+      [alice, 'alice'],
+      [bob, 'bob'],
     ] as const) {
-      await expect(page.locator('#endpoints').textContent()).resolves.toContain(rt.wsUrl);
-      // The service's idea of the user: the token's subject with auth on, `anonymous` with it off.
-      await expect(page.locator('#identity').getAttribute('title')).resolves.toContain(`user ${auth ? name : 'anonymous'}`);
+      await page.locator('#messages li.msg').filter({ hasText: 'four' }).waitFor(WAIT);
+      const shown = await rows(page);
+      const messages = shown.filter((row) => row.kind === 'message');
+      // One separator per local day (one, unless the test ran across midnight), the first on top.
+      const separators = shown.filter((row) => row.kind === 'day');
+      expect(shown[0]!.kind).toBe('day');
+      expect(separators).toHaveLength(new Set(messages.map((row) => row.day)).size);
+      expect(separators.at(-1)!.text).toBe('Today');
+      expect(messages.map(({ sender, text, grouped }) => ({ sender, text, grouped }))).toEqual(expected);
+      expect(messages.map((row) => row.own)).toEqual(expected.map((row) => row.sender === me));
     }
+    // The sender line shows once per group.
+    await expect(bob.locator('#messages li.msg .meta:visible').count()).resolves.toBe(3);
+  });
 
-    // Text: A → B (same room); A sees its own message as such; C (other room) gets nothing.
-    await a.fill('#text', 'hello from alice');
-    await a.click('#send-btn');
-    await entry(b, 'message', '[data-sender="alice"][data-type="text"]').filter({ hasText: 'hello from alice' }).waitFor(WAIT);
-    await entry(a, 'message.own', '[data-sender="alice"]').filter({ hasText: 'hello from alice' }).waitFor(WAIT);
-    // ... and B's SSE panel (room alpha) lists it as a `message` event with an id.
-    const sseMessage = b.locator('#sse-log li.sse-entry[data-event="message"]').filter({ hasText: 'hello from alice' });
-    await sseMessage.waitFor(WAIT);
-    expect(await sseMessage.getAttribute('data-id')).toMatch(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
+  it('shows images and audio inline', async () => {
+    await bob.setInputFiles('#image-input', { name: 'dot.png', mimeType: 'image/png', buffer: smallPng(24) });
+    await alice.locator('#messages li.msg[data-type="image"][data-sender="bob"] img').waitFor(WAIT);
+    const size = await alice.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('#messages li.msg[data-type="image"] img');
+      return img?.complete && img.naturalWidth > 0 ? [img.naturalWidth, img.naturalHeight] : false;
+    }, WAIT);
+    expect(await size.jsonValue()).toEqual([24, 24]);
+    await alice.setInputFiles('#audio-input', { name: 'tone.wav', mimeType: 'audio/wav', buffer: toneWav(300) });
+    await bob.waitForFunction(() => {
+      const audio = document.querySelector<HTMLAudioElement>('#messages li.msg[data-type="audio"][data-sender="alice"] audio');
+      return audio !== null && audio.readyState >= HTMLMediaElement.HAVE_METADATA && audio.error === null;
+    }, WAIT);
+    // A voice message recorded from Chromium's fake microphone.
+    await bob.locator('#record-btn:not([hidden])').click();
+    await bob.locator('#record-btn[data-state="recording"]').filter({ hasText: 'Stop 0:01' }).waitFor(WAIT);
+    await bob.click('#record-btn');
+    await alice.waitForFunction(() => {
+      const audio = document.querySelector<HTMLAudioElement>('#messages li.msg[data-type="audio"][data-sender="bob"] audio');
+      return audio !== null && audio.readyState >= HTMLMediaElement.HAVE_METADATA && audio.error === null;
+    }, WAIT);
+  });
 
-    // Image from the file picker: B → A, rendered.
-    const png = smallPng(24);
-    await b.setInputFiles('#image-input', { name: 'dot.png', mimeType: 'image/png', buffer: png });
-    const small = await renderedImage(a, '#messages li.msg.message[data-type="image"][data-sender="bob"] img');
-    expect(small).toEqual({ width: 24, height: 24 });
-    await renderedImage(b, '#messages li.msg.message.own[data-type="image"] img');
+  it('reports a refused send once, as a notice', async () => {
+    // Not a PNG: the service refuses it with format_mismatch.
+    await bob.setInputFiles('#image-input', { name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
+    const notice = bob.locator('#toasts .toast').filter({ hasText: 'format_mismatch' });
+    await notice.waitFor(WAIT);
+    await bob.locator('#messages li.pending').waitFor({ ...WAIT, state: 'detached' });
+    const text = await bob.evaluate(() => document.body.textContent ?? "");
+    expect(text.split('format_mismatch')).toHaveLength(2);
+    await expect(bob.locator('#toasts .toast').count()).resolves.toBe(1);
+    // Dismissed by the person.
+    await notice.locator('button.dismiss').click();
+    await notice.waitFor({ ...WAIT, state: 'detached' });
+  });
 
-    // An image too big for one 32 KB WebSocket frame but within the media limit: the page sends it
-    // over REST, and it still arrives live and renders.
-    const big = noisePng(110, 110);
-    expect(Math.ceil(big.length / 3) * 4).toBeGreaterThan(LIMITS.wsFrameBytes);
-    expect(big.length).toBeLessThanOrEqual(LIMITS.mediaMaxBytes);
-    await a.setInputFiles('#image-input', { name: 'noise.png', mimeType: 'image/png', buffer: big });
-    const bigOnB = await renderedImage(b, '#messages li.msg.message[data-type="image"][data-sender="alice"] img');
-    expect(bigOnB).toEqual({ width: 110, height: 110 });
-    await expect(a.locator('#status').getAttribute('data-state')).resolves.toBe('connected');
+  it('renders a published event as a card of labelled values, and a broadcast', async () => {
+    await alice.click('#admin summary:has-text("Publish an event")');
+    await alice.fill('#event-type', 'deploy.finished');
+    await alice.fill('#event-data', '{"version": 42, "build": {"branch": "main", "green": true}}');
+    await alice.click('#publish-btn');
+    const card = bob.locator('#messages li.notification[data-event-type="deploy.finished"]');
+    await card.waitFor(WAIT);
+    const text = (await card.textContent()) ?? '';
+    expect(text).toContain('deploy.finished');
+    expect(text).not.toMatch(/[{}"]/);
+    const fields = await card.locator(':scope > dl.fields > dt').evaluateAll((dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent]));
+    expect(fields).toEqual([
+      ['version', '42'],
+      ['build', 'branchmaingreenyes'],
+    ]);
+    await expect(card.locator('dl.fields dl.fields dd').allTextContents()).resolves.toEqual(['main', 'yes']);
+    // The admin's SSE pane lists it under its own name.
+    await alice.locator('#sse-log li.sse-entry[data-event="deploy.finished"]').waitFor({ ...WAIT, state: 'attached' });
 
-    // Audio from a file: A → B, playable (the browser loads its metadata).
-    await a.setInputFiles('#audio-input', { name: 'tone.wav', mimeType: 'audio/wav', buffer: toneWav(300) });
-    await loadedAudio(b, '#messages li.msg.message[data-type="audio"][data-sender="alice"] audio');
-
-    // Audio recorded with MediaRecorder from Chromium's fake microphone: B → A.
-    await b.locator('#record-btn:not([hidden])').waitFor(WAIT);
-    await b.click('#record-btn');
-    await b.locator('#record-btn[data-state="recording"]').filter({ hasText: 'Stop 0:01' }).waitFor(WAIT);
-    await b.click('#record-btn');
-    await b.locator('#record-btn[data-state="idle"]').waitFor(WAIT);
-    await loadedAudio(a, '#messages li.msg.message[data-type="audio"][data-sender="bob"] audio');
-
-    // A file that claims to be a PNG but is not: the service answers with an `error` event, shown.
-    await a.setInputFiles('#image-input', { name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
-    await entry(a, 'error').filter({ hasText: 'format_mismatch' }).waitFor(WAIT);
-    await a.locator('#errors p').filter({ hasText: 'format_mismatch' }).waitFor(WAIT);
-
-    // Broadcast from A's admin form: every page shows it, distinct from chat messages.
-    await a.fill('#broadcast-text', 'maintenance at noon');
-    await a.click('#broadcast-btn');
-    for (const page of [a, b, c]) {
-      await entry(page, 'broadcast', '[data-sender="alice"]').filter({ hasText: 'maintenance at noon' }).waitFor(WAIT);
+    await alice.fill('#broadcast-text', 'maintenance at noon');
+    await alice.click('#broadcast-btn');
+    for (const page of [alice, bob]) {
+      await page.locator('#messages li.broadcast[data-sender="alice"]').filter({ hasText: 'maintenance at noon' }).waitFor(WAIT);
     }
+  });
 
-    // A published event: a notification on every page, and in every SSE panel under its own name.
-    await a.fill('#event-type', 'deploy.finished');
-    await a.fill('#event-data', '{"version": 42}');
-    await a.click('#publish-btn');
-    for (const page of [a, b, c]) {
-      await entry(page, 'notification', '[data-event-type="deploy.finished"]').filter({ hasText: '42' }).waitFor(WAIT);
-      const sseEvent = page.locator('#sse-log li.sse-entry[data-event="deploy.finished"]');
-      await sseEvent.waitFor(WAIT);
-      const id = await sseEvent.getAttribute('data-id');
-      expect(id).toMatch(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
-      const data = JSON.parse((await sseEvent.locator('.sse-data').textContent()) ?? '');
-      expect(data).toMatchObject({ id, event_type: 'deploy.finished', data: { version: 42 } });
-    }
-
-    // C, in another room, received none of alpha's messages (the broadcast and the event, sent
-    // after them, have arrived by now), neither over the WebSocket nor over SSE.
-    expect(await entry(c, 'message').count()).toBe(0);
-    expect(await c.locator('#sse-log li.sse-entry[data-event="message"]').count()).toBe(0);
-    expect(await c.locator('#sse-log li.sse-entry[data-event="broadcast"]').count()).toBe(1);
-
-    // C joins alpha on the same connection: the history loads, with the messages sent so far.
-    await c.fill('#room', 'alpha');
-    await c.click('#connect-btn');
-    await c.locator('#room-label').filter({ hasText: '#alpha' }).waitFor(WAIT);
-    await entry(c, 'message', '[data-sender="alice"]').filter({ hasText: 'hello from alice' }).waitFor(WAIT);
-    await renderedImage(c, '#messages li.msg.message[data-type="image"][data-sender="bob"] img');
-    await c.locator('#sse-status[data-state="open"]').waitFor(WAIT);
-    // ... and then gets alpha's live messages.
-    await b.fill('#text', 'welcome, carol');
-    await b.click('#send-btn');
-    await entry(c, 'message', '[data-sender="bob"]').filter({ hasText: 'welcome, carol' }).waitFor(WAIT);
-    await entry(a, 'message', '[data-sender="bob"]').filter({ hasText: 'welcome, carol' }).waitFor(WAIT);
-
+  it('has no horizontal overflow at 1280 and 390 pixels wide (screenshots in test-artifacts/)', async () => {
+    await say(bob, `a long word: ${'x'.repeat(160)}`);
     await mkdir(ARTIFACTS, { recursive: true });
-    const suffix = auth ? '-auth' : '';
-    await a.screenshot({ path: path.join(ARTIFACTS, `chat-page${suffix}.png`), fullPage: true });
-    await b.screenshot({ path: path.join(ARTIFACTS, `chat-page${suffix}-bob.png`), fullPage: true });
+    for (const size of SIZES) {
+      for (const [page, name] of [
+        [alice, 'alice-admin'],
+        [bob, 'bob'],
+      ] as const) {
+        await page.setViewportSize(size);
+        const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+        expect(widths.scroll, `${name} at ${size.width}px`).toBeLessThanOrEqual(widths.inner);
+        // ... and the conversation gets the room: nearly the whole width of a phone, most of a desktop.
+        const chat = (await page.locator('section.chat').boundingBox())!;
+        expect(chat.width, `${name}: conversation width at ${size.width}px`).toBeGreaterThanOrEqual(size.width < 600 ? size.width - 32 : 600);
+        const composer = (await page.locator('#text').boundingBox())!;
+        expect(composer.width, `${name}: message box width at ${size.width}px`).toBeGreaterThanOrEqual(size.width < 600 ? size.width - 64 : 400);
+        await page.screenshot({ path: path.join(ARTIFACTS, `chat-page-${name}-${size.width}.png`), fullPage: true });
+      }
+    }
+    for (const page of [alice, bob]) await page.setViewportSize(SIZES[0]!);
+  });
 
+  it('queues a message written while offline and delivers it once when back', async () => {
+    // The browser goes offline (new connections fail; open sockets stay), then the service drops
+    // bob's connection, as API Gateway does at its limits.
+    const connection = /connection (\S+)/.exec((await bob.locator('#identity').getAttribute('title')) ?? '')?.[1];
+    expect(connection).toBeTruthy();
+    await context!.setOffline(true);
+    try {
+      const dropped = await fetch(`${runtime!.managementUrl}/@connections/${encodeURIComponent(connection!)}`, { method: 'DELETE' });
+      expect(dropped.status).toBe(204);
+      await bob.locator('#status[data-state="reconnecting"]').waitFor(WAIT);
+      await bob.fill('#text', 'written offline');
+      await bob.press('#text', 'Enter');
+      await bob.locator('#messages li.pending').filter({ hasText: 'queued' }).waitFor(WAIT);
+      await bob.locator('#status').filter({ hasText: '1 queued' }).waitFor(WAIT);
+    } finally {
+      await context!.setOffline(false);
+    }
+    for (const page of [alice, bob]) {
+      await page.locator('#status[data-state="open"]').waitFor(WAIT);
+      await page.locator('#messages li.msg[data-id]').filter({ hasText: 'written offline' }).waitFor(WAIT);
+    }
+    await bob.locator('#messages li.pending').waitFor({ ...WAIT, state: 'detached' });
+    for (const page of [alice, bob]) {
+      const texts = (await rows(page)).filter((row) => row.kind === 'message').map((row) => row.text);
+      expect(texts.filter((text) => text === 'written offline')).toHaveLength(1);
+      // Nothing else arrived twice across the reconnect either.
+      const ids = await page.locator('#messages li[data-id]').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.id));
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+  });
+
+  it('pages history upward: load older, then scrolling to the top', async () => {
+    const token = await devToken('carol');
+    for (let i = 1; i <= 25; i++) {
+      const res = await fetch(`${runtime!.httpUrl}/api/message`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'text', content: `m${String(i).padStart(2, '0')}`, room: 'beta' }),
+      });
+      expect(res.status).toBe(201);
+    }
+    const reader = await openPage('?page=10');
+    await join(reader, 'dave', 'beta');
+    const texts = async () => (await rows(reader)).filter((row) => row.kind === 'message').map((row) => row.text);
+    const expected = Array.from({ length: 25 }, (_, i) => `m${String(i + 1).padStart(2, '0')}`);
+    await reader.locator('#messages li.msg').first().waitFor(WAIT);
+    await expect(texts()).resolves.toEqual(expected.slice(15));
+    await reader.locator('#load-older:not([hidden])').click();
+    await reader.locator('#messages li.msg').filter({ hasText: 'm06' }).waitFor(WAIT);
+    await expect(texts()).resolves.toEqual(expected.slice(5));
+    await reader.locator('#load-older:not([hidden])').waitFor(WAIT);
+    await reader.evaluate(() => {
+      document.getElementById('scroller')!.scrollTop = 0;
+    });
+    await reader.locator('#messages li.msg').filter({ hasText: 'm01' }).waitFor(WAIT);
+    await expect(texts()).resolves.toEqual(expected);
+    await reader.locator('#load-older').waitFor({ ...WAIT, state: 'hidden' });
+
+    // Leaving closes the connection and the composer.
+    await reader.click('#leave-btn');
+    await reader.locator('#status[data-state="offline"]').waitFor(WAIT);
+    await expect(reader.isDisabled('#text')).resolves.toBe(true);
+    await expect(reader.locator('#empty').textContent()).resolves.toBe('You left #beta.');
+  });
+
+  it('remembers the name after a reload, and never the admin choice', async () => {
+    // Pages of one browser share localStorage: the last one to join was dave's.
+    const page = pages.at(-1)!;
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor(WAIT);
+    await expect(page.inputValue('#name')).resolves.toBe('dave');
+    await expect(page.inputValue('#room')).resolves.toBe('beta');
+    await expect(page.isChecked('#admin-toggle')).resolves.toBe(false);
+    await expect(page.locator('#status').getAttribute('data-state')).resolves.toBe('offline');
+    await expect(page.locator('#admin').isVisible()).resolves.toBe(false);
+    // The page before joining, on a phone.
+    await page.setViewportSize(SIZES[1]!);
+    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.inner);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'chat-page-join-390.png'), fullPage: true });
+    await page.setViewportSize(SIZES[0]!);
+  });
+
+  it('raised no uncaught error in any page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('chat page in headless Chromium (auth off)', () => {
+  let plain: Runtime | undefined;
+  afterAll(async () => {
+    await plain?.stop();
+  });
+
+  it('chats without tokens: the page names the sender', async () => {
+    plain = await startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, quiet: true, auth: false });
+    const page = await context!.newPage();
+    pages.push(page);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(plain.httpUrl);
+    await page.locator('body[data-ready="true"]').waitFor(WAIT);
+    await join(page, 'erin', 'gamma');
+    await expect(page.locator('#identity').getAttribute('title')).resolves.toContain('user anonymous');
+    await expect(page.locator('#admin').isVisible()).resolves.toBe(false);
+    await say(page, 'no tokens here');
+    await expect(page.locator('#messages li.msg.own[data-sender="erin"]').count()).resolves.toBe(1);
     expect(pageErrors).toEqual([]);
   });
 });

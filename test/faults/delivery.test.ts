@@ -24,7 +24,6 @@ import { GetQueueAttributesCommand, SQSClient, SendMessageCommand, SetQueueAttri
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addClientMiddleware } from '../../lambdas/adapters/clients.js';
 import { shardOf } from '../../lambdas/adapters/dynamo-connection-store.js';
 import { LIMITS, TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
 import { type Emulators, LOCAL_CREDENTIALS, startEmulators } from '../../local/emulators.js';
@@ -58,9 +57,8 @@ const MAX_RECEIVE_COUNT = TASK_QUEUE_SETTINGS.maxReceiveCount;
  */
 const VISIBILITY_TIMEOUT_SECONDS = 3;
 
+// Applied at the runtime's IAM gates: every DynamoDB, SQS and @connections call of the functions.
 const injector = new FaultInjector();
-// Before the handlers build their clients (first use): every DynamoDB, SQS and @connections client.
-addClientMiddleware(injector.plugin());
 
 interface Member {
   client: WsClient;
@@ -242,6 +240,7 @@ beforeAll(async () => {
       error: () => {},
     },
   });
+  rt.injectFaults(injector.gateFaults());
   taskLog = new TaskLog(rt);
   rt.tasks.on('batch', (batch) => batches.push(batch));
   sqs = new SQSClient({ region: rt.region, endpoint: proxy.url, credentials: LOCAL_CREDENTIALS });
@@ -342,7 +341,7 @@ describe('delivery under injected faults', () => {
     removeLostReceives(); // phase B looks at receive counts
 
     // ---- phase B: broadcasts under a short Lambda timeout: continuation tasks, and one overrun ----
-    const restoreTimeout = setFunctionTimeout('tasks', 2_000); // deadline = start + 1 s (the handler keeps 5 s, at least 1 s)
+    const restoreTimeout = setFunctionTimeout(rt, 'tasks', 2_000); // deadline = start + 1 s (the handler keeps 5 s, at least 1 s)
     const removeLatency = injector.add({
       kind: 'dynamo-latency (slow shard queries)',
       match: (c) => c.service === 'dynamodb' && c.operation === 'Query' && c.input.IndexName === 'byShard',

@@ -12,13 +12,11 @@
 import '../support/quiet.js';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addClientMiddleware } from '../../lambdas/adapters/clients.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { type Frame, type WsClient, joinRoom, postJson, uniqueRoom, waitForEvent } from '../local/helpers.js';
 import { FaultInjector, everyNth, formatCounts } from '../support/faults.js';
 
 const injector = new FaultInjector();
-addClientMiddleware(injector.plugin());
 
 let rt: Runtime;
 const clients: WsClient[] = [];
@@ -32,6 +30,7 @@ beforeAll(async () => {
     quiet: true,
     handlerEnv: { RATE_PER_USER: '1000000', RATE_PER_CONNECTION: '1000000', POWERTOOLS_METRICS_DISABLED: 'true' },
   });
+  rt.injectFaults(injector.gateFaults());
 });
 
 afterAll(async () => {

@@ -56,6 +56,12 @@ const badRoom = fc.oneof(
   notAString,
 );
 const unknownType = fc.string({ maxLength: 12 }).filter((t) => !['text', 'image', 'audio'].includes(t));
+/** client_id values outside 1-64 characters of [A-Za-z0-9_-]. */
+const badClientId = fc.oneof(
+  notAString,
+  fc.constantFrom('', 'x'.repeat(65), 'has space', 'ü', 'a/b'),
+  fc.string({ minLength: 1, maxLength: 70 }).filter((v) => !/^[A-Za-z0-9_-]{1,64}$/.test(v)),
+);
 const mediaFormats = [...Object.keys(IMAGES), ...Object.keys(AUDIO)] as string[];
 
 /** Base64 that is not valid: a bad character, wrong padding or a truncated tail. */
@@ -89,6 +95,7 @@ const invalidMessage: fc.Arbitrary<unknown> = fc.oneof(
   fc.record({ type: fc.constant('text'), content: fc.constantFrom('', '   ', '\n\t'), sender: fc.constant('a') }),
   fc.record({ type: fc.constant('text'), content: fc.constant('x'.repeat(LIMITS.textMaxChars + 1)), sender: fc.constant('a') }),
   fc.record({ type: fc.constant('text'), content: fc.constant('hi'), sender: fc.constant('a'), room: badRoom }),
+  fc.record({ type: fc.constant('text'), content: fc.constant('hi'), sender: fc.constant('a'), client_id: badClientId }),
   fc.record({ type: fc.constantFrom('image', 'audio'), content: badBase64, sender: fc.constant('a'), format: fc.constantFrom(...mediaFormats) }),
   fc.record({ type: fc.constantFrom('image', 'audio'), content: fc.constant(b64(IMAGES.png())), sender: fc.constant('a'), format: fc.oneof(fc.constantFrom('bmp', 'tiff', 'exe', ''), notAString) }),
   fc.record({ type: fc.constantFrom('image', 'audio'), content: fc.constant(b64(IMAGES.png())), sender: fc.constant('a') }), // no format

@@ -1,7 +1,7 @@
 /**
  * The streaming Function URL emulator and the `awslambda` shim on their own, with stub streaming
  * handlers: real incremental delivery, metadata from HttpResponseStream.from, client disconnects
- * reaching the handler, errors and the function timeout.
+ * NOT reaching the handler (as on Lambda), errors and the function timeout.
  */
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -82,20 +82,33 @@ describe('streaming Function URL', () => {
     expect(event?.headers.origin).toBe('http://app.example');
   });
 
-  it("destroys the handler's stream when the client goes away", async () => {
-    const closed = deferred();
-    const { url, activeStreams } = await start(async (_ev, stream) => {
+  it('does not tell the handler when the client goes away: the invocation runs on, its writes swallowed', async () => {
+    const release = deferred();
+    const finished = deferred<{ signals: string[]; writeError: Error | null | undefined }>();
+    const { url, activeStreams, events } = await start(async (_ev, stream) => {
       const out = awslambdaShim.HttpResponseStream.from(stream, { statusCode: 200, headers: { 'content-type': 'text/event-stream' } });
+      const signals: string[] = [];
+      for (const name of ['close', 'error', 'finish']) out.on(name, () => signals.push(name));
       out.write(': hello\n\n');
-      await new Promise<void>((resolve) => out.on('close', () => resolve()));
-      closed.resolve();
+      await release.promise;
+      const writeError = await new Promise<Error | null | undefined>((resolve) => out.write('data: after\n\n', resolve));
+      finished.resolve({ signals: [...signals], writeError });
+      out.end();
     });
+    const gone = new Promise<void>((resolve) => events.once('client-gone', () => resolve()));
     const controller = new AbortController();
     const res = await fetch(url, { signal: controller.signal });
     await res.body!.getReader().read();
-    expect(activeStreams()).toBe(1);
     controller.abort();
-    await closed.promise;
+    await gone;
+    // The client left; the invocation has not.
+    expect(activeStreams()).toBe(1);
+    const ended = new Promise<void>((resolve) => events.once('invocation-end', () => resolve()));
+    release.resolve();
+    const { signals, writeError } = await finished.promise;
+    expect(signals).toEqual([]);
+    expect(writeError ?? null).toBeNull();
+    await ended;
     expect(activeStreams()).toBe(0);
   });
 

@@ -31,7 +31,6 @@ beforeAll(async () => {
     ssePort: 0,
     quiet: true,
     // Every local caller is `anonymous` with auth off: lift the per-user limit for the test's burst.
-    handlerEnv: { RATE_PER_USER: '100000', RATE_PER_CONNECTION: '100000' },
   });
 });
 

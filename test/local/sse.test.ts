@@ -30,6 +30,8 @@ beforeAll(async () => {
     ssePort: 0,
     quiet: true,
     sseTimeoutMs: 12_500,
+    // Cold starts before the first stream: they would eat into its short life.
+    warm: true,
     handlerEnv: { RATE_PER_USER: '100000', RATE_PER_CONNECTION: '100000' },
   });
 });

@@ -1,12 +1,13 @@
 /**
  * Fault injection for the reliability suites (test/faults, test/soak).
  *
- * - `FaultInjector.plugin()`: an AWS SDK middleware for `addClientMiddleware` (every client the
- *   handlers build: DynamoDB, SQS, the API Gateway management API). It sits in the `deserialize`
- *   step below the deserializer and inside the SDK's retry loop, so an injected fault is a real
- *   HTTP error response that the SDK parses into its real exception class
- *   (`ProvisionedThroughputExceededException`, `GoneException`, ...) and retries, or not, exactly
- *   as it would the service's own answer.
+ * - `FaultInjector.gateFaults()`: for `runtime.injectFaults()`. The functions run in sandboxes of
+ *   their own, so faults are injected where their calls leave them: at the runtime's IAM gates in
+ *   front of DynamoDB, SQS and @connections. An injected fault is a real HTTP error response that
+ *   the SDK parses into its real exception class (`ProvisionedThroughputExceededException`,
+ *   `GoneException`, ...) and retries, or not, exactly as it would the service's own answer. A
+ *   `crash` (a call that throws in the handler, which the SDK does not retry) is answered with a
+ *   non-retryable 400 `ValidationException`.
  * - `startFaultProxy()`: an edge router in front of the embedded emulators (LocalStack style,
  *   dispatching on `x-amz-target`) for calls that no handler client makes, e.g. the SQS event
  *   source's `ReceiveMessage`. Give its URL to `startRuntime({ awsEndpoint })`.
@@ -17,8 +18,9 @@
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ClientPlugin } from '../../lambdas/adapters/clients.js';
-import { FUNCTIONS, type FunctionName } from '../../lambdas/shared/routes.js';
+import type { FunctionName } from '../../lambdas/shared/routes.js';
+import type { FaultInjector as GateFaultInjector, GateCall } from '../../local/iam-gate.js';
+import type { Runtime } from '../../local/runtime.js';
 
 // ---------- seeded randomness and schedules ----------
 
@@ -87,12 +89,6 @@ interface ActiveRule extends FaultRule {
   hits: number;
 }
 
-const SERVICE_OF: Record<string, ServiceName> = {
-  DynamoDBClient: 'dynamodb',
-  SQSClient: 'sqs',
-  ApiGatewayManagementApiClient: 'apigw',
-};
-
 /** The error response each service's protocol sends, so the SDK parses it into its real exception. */
 export function errorResponse(service: ServiceName, status: number, errorType: string) {
   const message = `Injected fault: ${errorType}`;
@@ -127,6 +123,12 @@ export function attr(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') return typeof value === 'string' ? value : undefined;
   const v = value as { S?: string; N?: string };
   return v.S ?? v.N;
+}
+
+/** A `@connections` call as the SDK command's input: `{ ConnectionId, Data }`. */
+function connectionInput(call: GateCall): Record<string, unknown> {
+  const id = /@connections\/([^/?]+)/.exec(call.request.path)?.[1] ?? '';
+  return { ConnectionId: decodeURIComponent(id), Data: new Uint8Array(call.request.body) };
 }
 
 export interface ObservedCall extends CallInfo {
@@ -191,51 +193,42 @@ export class FaultInjector {
     this.calls[key] = (this.calls[key] ?? 0) + 1;
   }
 
-  /** The SDK plugin for `addClientMiddleware` (register before the handlers build their clients). */
-  plugin(): ClientPlugin {
-    type Args = { input: Record<string, unknown>; request: { headers: Record<string, string> } };
-    type Next = (args: Args) => Promise<{ response: { statusCode?: number } }>;
-    type Context = { clientName?: string; commandName?: string };
-    const middleware = (next: Next, context: Context) => async (args: Args) => {
-      const service = SERVICE_OF[context.clientName ?? ''];
-      if (!service) return next(args);
-      const call: CallInfo = {
-        layer: 'sdk',
-        service,
-        operation: (context.commandName ?? '').replace(/Command$/, ''),
-        input: args.input,
-        attempt: attemptOf(args.request?.headers),
-      };
-      this.tally(`${service}.${call.operation}`);
-      const rule = this.decide(call);
-      const finish = (status: number) => {
-        this.tally(`${service}.${call.operation}.${status}`);
-        for (const listener of [...this.observers]) listener({ ...call, status });
-      };
-      const respond = (action: { status: number; errorType: string }) => {
-        const { statusCode, headers, body } = errorResponse(service, action.status, action.errorType);
-        finish(statusCode);
-        return { response: { statusCode, headers, body: new Uint8Array(Buffer.from(body)) }, output: undefined };
-      };
-      if (rule) {
-        const action = rule.action;
-        if (action.type === 'error') return respond(action);
-        if (action.type === 'crash') throw new Error(action.message);
-        if (action.type === 'delay') await sleep(action.ms);
-        if (action.type === 'lost') {
-          await next(args);
-          return respond(action);
-        }
-      }
-      const result = await next(args);
-      finish(result.response?.statusCode ?? 0);
-      return result;
+  /** The injector for `runtime.injectFaults()`: the rules applied at the IAM gates (layer `sdk`). */
+  gateFaults(): GateFaultInjector {
+    const serviceOf = (call: GateCall): ServiceName | undefined =>
+      call.service === 'execute-api' ? 'apigw' : call.service === 'dynamodb' || call.service === 'sqs' ? call.service : undefined;
+    const info = (call: GateCall, service: ServiceName): CallInfo => ({
+      layer: 'sdk',
+      service,
+      operation: call.operation,
+      input: service === 'apigw' ? connectionInput(call) : (call.input ?? {}),
+      attempt: attemptOf(call.request.headers as Record<string, string>),
+    });
+    const response = (service: ServiceName, status: number, errorType: string) => {
+      const { statusCode, headers, body } = errorResponse(service, status, errorType);
+      return { status: statusCode, headers, body };
     };
     return {
-      applyToStack(stack: { add: (mw: unknown, options: Record<string, unknown>) => void }) {
-        stack.add(middleware, { step: 'deserialize', priority: 'low', name: 'reliabilityFaultInjection', override: true });
+      decide: (call) => {
+        const service = serviceOf(call);
+        if (!service) return undefined;
+        const callInfo = info(call, service);
+        this.tally(`${service}.${callInfo.operation}`);
+        const action = this.decide(callInfo)?.action;
+        if (!action) return undefined;
+        if (action.type === 'error') return { type: 'respond', response: response(service, action.status, action.errorType) };
+        if (action.type === 'lost') return { type: 'lost', response: response(service, action.status, action.errorType) };
+        if (action.type === 'crash') return { type: 'respond', response: response(service, 400, 'ValidationException') };
+        return { type: 'delay', ms: action.ms };
       },
-    } as unknown as ClientPlugin;
+      completed: (call, status) => {
+        const service = serviceOf(call);
+        if (!service) return;
+        const callInfo = info(call, service);
+        this.tally(`${service}.${callInfo.operation}.${status}`);
+        for (const listener of [...this.observers]) listener({ ...callInfo, status });
+      },
+    };
   }
 }
 
@@ -328,16 +321,11 @@ export async function startFaultProxy(upstream: { dynamoEndpoint: string; sqsEnd
 // ---------- Lambda timeouts ----------
 
 /**
- * Sets a function's timeout as the local runtime reads it (FUNCTIONS, at every invocation: the
- * Context's getRemainingTimeInMillis and the invocation's own timeout). Returns the restore.
+ * Shortens a function's timeout in a running runtime (its sandboxes: the Context's
+ * getRemainingTimeInMillis and the invocation's own timeout). Returns the restore.
  */
-export function setFunctionTimeout(fn: FunctionName, ms: number): () => void {
-  const config = FUNCTIONS[fn] as { timeoutSeconds: number };
-  const previous = config.timeoutSeconds;
-  config.timeoutSeconds = ms / 1000;
-  return () => {
-    config.timeoutSeconds = previous;
-  };
+export function setFunctionTimeout(rt: Runtime, fn: FunctionName, ms: number): () => void {
+  return rt.setFunctionTimeout(fn, ms);
 }
 
 // ---------- delivery accounting ----------
