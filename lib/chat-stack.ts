@@ -17,7 +17,7 @@ import { TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
 import { ACCESS, grantDeclared } from './access.js';
-import { type AuthConfig, authEnvironment, type ResolvedAuth, resolveAuth } from './auth.js';
+import { type AuthConfig, authEnvironment, createAuth, type ResolvedAuth } from './auth.js';
 import { ChatFunction } from './constructs/chat-function.js';
 import { Data } from './constructs/data.js';
 import { ChatHttpApi } from './constructs/http-api.js';
@@ -54,7 +54,7 @@ export interface ChatStackProps extends StackProps {
   throttle?: ThrottleProps;
   /** E-mail address subscribed to the alarm topic. */
   alarmEmail?: string;
-  /** See ChatWebSocketApi: set the account's API Gateway CloudWatch role (default true). */
+  /** See ChatWebSocketApi: set the account's API Gateway CloudWatch role (default false). */
   manageApiGatewayAccountRole?: boolean;
 }
 
@@ -118,7 +118,7 @@ export class ChatStack extends Stack {
         'No corsOrigins in a production stage: browsers cannot call the APIs cross-origin, and the WebSocket $connect Origin check is off.',
       );
     }
-    this.auth = resolveAuth(props.auth);
+    this.auth = createAuth(this, props.auth, { removalPolicy });
     const authEnv = authEnvironment(this.auth);
     if (this.auth.source === 'secret') {
       this.authSecretKey = this.auth.secretKmsKeyArn ? kms.Key.fromKeyArn(this, 'AuthSecretKey', this.auth.secretKmsKeyArn) : undefined;
@@ -162,7 +162,7 @@ export class ChatStack extends Stack {
       throttle,
       logRetention: props.logRetentionDays,
       logRemovalPolicy: removalPolicy,
-      manageAccountCloudWatchRole: props.manageApiGatewayAccountRole ?? true,
+      manageAccountCloudWatchRole: props.manageApiGatewayAccountRole ?? false,
     });
 
     this.httpApi = new ChatHttpApi(this, 'HttpApi', {

@@ -734,6 +734,26 @@ function appWith(context: Record<string, unknown>) {
 }
 
 describe('auth configuration', () => {
+  it('cognito=true: the stack creates the pool and client; identity functions accept its access tokens', () => {
+    const { stack: s } = appWith({ cognito: 'true', authSecretParameterName: '' });
+    const t = Template.fromStack(s).toJSON();
+    const res = t.Resources as Record<string, Json>;
+    const [poolId] = Object.entries(res).find(([, r]) => r.Type === 'AWS::Cognito::UserPool')!;
+    const [clientId] = Object.entries(res).find(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient')!;
+    for (const name of FUNCTION_NAMES) {
+      if (!ACCESS[name].auth) continue;
+      expect(envOf(res, logicalId(s.functions[name].fn)), name).toMatchObject({
+        [AUTH_ENV.mode]: 'jwt',
+        [AUTH_ENV.cognitoUserPoolId]: { Ref: poolId },
+        [AUTH_ENV.audience]: { Ref: clientId },
+        [AUTH_ENV.tokenUse]: 'access',
+      });
+    }
+    expect(JSON.stringify(res)).not.toContain('ssm:');
+    expect(Object.keys(t.Outputs)).toEqual(expect.arrayContaining(['UserPoolId', 'UserPoolClientId']));
+    expect(new AwsSolutionsChecks().validateScope(s).violations).toEqual([]);
+  });
+
   it('needs a key source, and names the context keys in the error', () => {
     expect(() => resolveAuth(undefined)).toThrow(/no token key source.*cognito=true.*authCognitoUserPoolId.*authJwksUrl.*authSecretParameterName/s);
   });

@@ -91,7 +91,7 @@ describe('$connect', () => {
       process.env[AUTH_ENV.mode] = 'jwt';
       resetRoots();
       return () => {
-        delete process.env[AUTH_ENV.mode];
+        process.env[AUTH_ENV.mode] = 'off';
         resetRoots();
       };
     });

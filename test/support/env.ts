@@ -123,6 +123,7 @@ const ENV_KEYS = [
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_ENDPOINT_URL_SQS',
   'AWS_EC2_METADATA_DISABLED',
+  'AUTH_MODE',
 ] as const;
 
 /** Drops the handlers' cached clients (closing their sockets) and wiring. */
@@ -162,6 +163,8 @@ export async function startTestEnv(): Promise<TestEnv> {
     AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
     AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The handlers refuse every call without AUTH_MODE; these tests opt out explicitly.
+    AUTH_MODE: 'off',
   });
   freshWiring();
 
