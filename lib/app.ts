@@ -38,6 +38,15 @@ function num(app: App, key: string, fallback: number): number {
   return n;
 }
 
+/** A whole number >= 0 (0 turns the setting off). */
+function count(app: App, key: string, fallback: number): number {
+  const value = raw(app, key);
+  if (value === undefined || value === null) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`Context '${key}' must be a whole number >= 0, got ${String(value)}`);
+  return n;
+}
+
 function bool(app: App, key: string, fallback: boolean): boolean;
 function bool(app: App, key: string, fallback?: boolean): boolean | undefined;
 function bool(app: App, key: string, fallback?: boolean): boolean | undefined {
@@ -112,6 +121,7 @@ export function propsFromContext(app: App): ChatStackProps {
     alarmEmail: str(app, 'alarmEmail'),
     // The account-wide API Gateway CloudWatch role is only replaced when asked (as CDK's own default).
     manageApiGatewayAccountRole: bool(app, 'manageApiGatewayAccountRole', false),
+    sseReservedConcurrency: count(app, 'sseReservedConcurrency', LIMITS.sseReservedConcurrency),
   };
 }
 

@@ -13,7 +13,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config.js';
-import { TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
+import { LIMITS, TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
 import { ACCESS, grantDeclared } from './access.js';
@@ -56,6 +56,8 @@ export interface ChatStackProps extends StackProps {
   alarmEmail?: string;
   /** See ChatWebSocketApi: set the account's API Gateway CloudWatch role (default false). */
   manageApiGatewayAccountRole?: boolean;
+  /** Reserved concurrency of the SSE function, i.e. the most streams open at once (0: none). */
+  sseReservedConcurrency?: number;
 }
 
 /** Stages that are always production. */
@@ -140,6 +142,7 @@ export class ChatStack extends Stack {
     };
     for (const def of TABLES) commonEnv[def.envVar] = this.data.tables[def.id].tableName;
 
+    const sseReserved = props.sseReservedConcurrency ?? LIMITS.sseReservedConcurrency;
     const functions = {} as Record<FunctionName, ChatFunction>;
     for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
       functions[name] = new ChatFunction(this, `${upperFirst(name)}Fn`, {
@@ -148,6 +151,9 @@ export class ChatStack extends Stack {
         environment: { ...commonEnv, ...(ACCESS[name].auth ? authEnv : {}) },
         logRetention: props.logRetentionDays,
         logRemovalPolicy: removalPolicy,
+        // Every open SSE stream is a running invocation: a cap keeps abandoned or hostile streams
+        // from taking the account's concurrency from the other functions.
+        reservedConcurrency: name === 'sse' && sseReserved > 0 ? sseReserved : undefined,
       });
     }
     this.functions = functions;

@@ -14,7 +14,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV } from '../../lambdas/auth/authenticator.js';
 import { ENV } from '../../lambdas/shared/config.js';
-import { TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
+import { LIMITS, TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
 import { QUEUES, TABLES } from '../../lambdas/shared/resources.js';
 import {
   FUNCTIONS,
@@ -355,6 +355,17 @@ describe('Lambda functions', () => {
     expect(resources[logGroupId]!.Properties.RetentionInDays).toBe(LOG_RETENTION);
   });
 
+  it('only the SSE function has reserved concurrency (the most streams open at once); sseReservedConcurrency=0 removes it', () => {
+    for (const name of FUNCTION_NAMES) {
+      const reserved = resources[fnId(name)]!.Properties.ReservedConcurrentExecutions;
+      expect(reserved, name).toBe(name === 'sse' ? LIMITS.sseReservedConcurrency : undefined);
+    }
+    const { stack: unreserved } = createChatApp({ context: { 'aws:cdk:bundling-stacks': [], sseReservedConcurrency: '0' } });
+    const fns = Template.fromStack(unreserved).findResources('AWS::Lambda::Function');
+    expect(Object.values(fns).filter((r) => r.Properties.ReservedConcurrentExecutions !== undefined)).toEqual([]);
+    expect(() => createChatApp({ context: { 'aws:cdk:bundling-stacks': [], sseReservedConcurrency: '-1' } })).toThrow(/sseReservedConcurrency/);
+  });
+
   it.each(FUNCTION_NAMES)('%s: environment from ENV', (name) => {
     const vars = resources[fnId(name)]!.Properties.Environment.Variables as Json;
     expect(vars[ENV.stage]).toBe(STAGE);
@@ -426,15 +437,14 @@ describe('IAM least privilege', () => {
     expect(manage).toBe(ACCESS[name].manageConnections === true);
   });
 
-  it('sse cannot write anything but its own logs', () => {
-    const actions = statementsOf('sse')
-      .flatMap((s) => asArray<string>(s.Action))
-      .filter((a) => !a.startsWith('logs:'));
-    expect(actions.filter((a) => /Put|Update|Delete|Write|Send|ManageConnections/.test(a))).toEqual([]);
+  it('sse writes nothing but its own logs and its stream leases (Put/Delete on the messages table)', () => {
+    const statements = statementsOf('sse');
+    const actions = statements.flatMap((s) => asArray<string>(s.Action)).filter((a) => !a.startsWith('logs:'));
+    expect(actions.filter((a) => /Update|Write|Send|ManageConnections|Batch/.test(a))).toEqual([]);
+    const writes = statements.filter((s) => asArray<string>(s.Action).some((a) => /^dynamodb:(Put|Delete)/.test(a)));
+    expect(writes.map((s) => JSON.stringify(s.Resource))).toEqual([JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.data.tables.Messages), 'Arn'] })]);
     // Reads its table, and the HS256 secret parameter to verify tokens.
-    expect(actions.every((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:Get') || a.startsWith('ssm:Describe'))).toBe(
-      true,
-    );
+    expect(actions.every((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:Get') || a.startsWith('ssm:Describe'))).toBe(true);
   });
 
   it('ManageConnections is scoped to the WebSocket API stage', () => {
