@@ -54,6 +54,9 @@ export class DynamoStreamStore implements StreamStore {
         ExpressionAttributeNames: { '#s': 'stream', '#id': 'id' },
         ExpressionAttributeValues: { ':s': stream, ':a': after },
         ScanIndexForward: true,
+        // Catch-up after a reconnect (resume, SSE Last-Event-ID) must see a write made a moment
+        // ago: an eventually consistent read could skip it and leave a gap (twice the read units).
+        ConsistentRead: true,
       },
       limit,
     );
