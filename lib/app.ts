@@ -6,9 +6,9 @@
 import { App, type AppProps, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { LIMITS } from '../lambdas/shared/limits.js';
+import { LIMITS, type RateLimitSettings } from '../lambdas/shared/limits.js';
 import { AUTH_CONTEXT } from './auth.js';
-import { ChatStack, type ChatStackProps } from './chat-stack.js';
+import { ChatStack, type ChatStackProps, RATE_LIMIT_CONTEXT } from './chat-stack.js';
 import { DEFAULT_THROTTLE } from './constructs/throttle.js';
 
 export const DEFAULTS = {
@@ -63,6 +63,15 @@ function retentionDays(days: number): RetentionDays {
   return days as RetentionDays;
 }
 
+/** The message rate limits the context sets (unset ones keep RATE_LIMITS, the handlers' defaults). */
+function optionalRateLimits(app: App): Partial<RateLimitSettings> {
+  const limits: Partial<RateLimitSettings> = {};
+  for (const [key, setting] of Object.entries(RATE_LIMIT_CONTEXT) as Array<[string, keyof RateLimitSettings]>) {
+    if (raw(app, key) !== undefined && raw(app, key) !== null) limits[setting] = num(app, key, 0);
+  }
+  return limits;
+}
+
 /**
  * Stack props from context, with defaults. The stack is environment-agnostic (no `env`): it does
  * no lookups, deploys to the account and region of the current credentials, and its ARNs stay
@@ -94,6 +103,7 @@ export function propsFromContext(app: App): ChatStackProps {
       rateLimit: num(app, 'throttleRateLimit', DEFAULT_THROTTLE.rateLimit),
       burstLimit: num(app, 'throttleBurstLimit', DEFAULT_THROTTLE.burstLimit),
     },
+    rateLimits: optionalRateLimits(app),
     alarmEmail: str(app, 'alarmEmail'),
     manageApiGatewayAccountRole: bool(app, 'manageApiGatewayAccountRole', true),
   };

@@ -13,7 +13,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config.js';
-import { TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
+import { type RateLimitSettings, TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
 import { ACCESS, grantDeclared } from './access.js';
@@ -56,7 +56,28 @@ export interface ChatStackProps extends StackProps {
   alarmEmail?: string;
   /** See ChatWebSocketApi: set the account's API Gateway CloudWatch role (default true). */
   manageApiGatewayAccountRole?: boolean;
+  /**
+   * Message rate limits of the functions that rate-limit (RATE_* environment); a setting left out
+   * keeps the handlers' default (RATE_LIMITS).
+   */
+  rateLimits?: Partial<RateLimitSettings>;
 }
+
+/** Context keys of the rate limits (`-c ratePerConnection=100`), and the setting each one sets. */
+export const RATE_LIMIT_CONTEXT = {
+  rateWindowSeconds: 'windowSeconds',
+  ratePerConnection: 'perConnection',
+  ratePerUser: 'perUser',
+} as const satisfies Record<string, keyof RateLimitSettings>;
+
+/** The functions whose composition roots build a RateLimiter (lambdas/roots/http.ts, ws-message.ts). */
+export const RATE_LIMITED_FUNCTIONS: readonly FunctionName[] = ['http', 'wsMessage'];
+
+const RATE_ENV: Record<keyof RateLimitSettings, string> = {
+  windowSeconds: ENV.rateWindowSeconds,
+  perConnection: ENV.ratePerConnection,
+  perUser: ENV.ratePerUser,
+};
 
 /** Stages that are always production. */
 export const PRODUCTION_STAGES = ['prod', 'production'];
@@ -151,6 +172,8 @@ export class ChatStack extends Stack {
       });
     }
     this.functions = functions;
+    const rateEnv = Object.entries(props.rateLimits ?? {}).map(([setting, value]) => [RATE_ENV[setting as keyof RateLimitSettings], String(value)] as const);
+    for (const name of RATE_LIMITED_FUNCTIONS) for (const [key, value] of rateEnv) functions[name].fn.addEnvironment(key, value);
     const fns = {} as Record<FunctionName, lambda.IFunction>;
     for (const name of Object.keys(functions) as FunctionName[]) fns[name] = functions[name].fn;
     const fnOf = (name: FunctionName) => functions[name].fn;
