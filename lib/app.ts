@@ -7,7 +7,7 @@ import { App, type AppProps, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LIMITS, type RateLimitSettings } from '../lambdas/shared/limits.js';
-import { AUTH_CONTEXT } from './auth.js';
+import { AUTH_CONTEXT, type AuthConfig, defaultSecretParameterName } from './auth.js';
 import { ChatStack, type ChatStackProps, RATE_LIMIT_CONTEXT } from './chat-stack.js';
 import { DEFAULT_THROTTLE } from './constructs/throttle.js';
 
@@ -35,6 +35,15 @@ function num(app: App, key: string, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`Context '${key}' must be a positive number, got ${String(value)}`);
+  return n;
+}
+
+/** A whole number >= 0 (0 turns the setting off). */
+function count(app: App, key: string, fallback: number): number {
+  const value = raw(app, key);
+  if (value === undefined || value === null) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`Context '${key}' must be a whole number >= 0, got ${String(value)}`);
   return n;
 }
 
@@ -73,6 +82,28 @@ function optionalRateLimits(app: App): Partial<RateLimitSettings> {
 }
 
 /**
+ * The token key source from context. With none of them set, the HS256 secret in the SSM parameter
+ * `/chat/<stage>/jwt-secret`; anything else chosen replaces that default (two explicit choices
+ * fail at synth, lib/auth.ts).
+ */
+export function authFromContext(app: App, stage: string): AuthConfig {
+  const auth: AuthConfig = {
+    createUserPool: bool(app, AUTH_CONTEXT.createUserPool, false),
+    cognitoUserPoolId: str(app, AUTH_CONTEXT.cognitoUserPoolId),
+    cognitoClientId: str(app, AUTH_CONTEXT.cognitoClientId),
+    jwksUrl: str(app, AUTH_CONTEXT.jwksUrl),
+    issuer: str(app, AUTH_CONTEXT.issuer),
+    audience: str(app, AUTH_CONTEXT.audience),
+    secretParameterName: str(app, AUTH_CONTEXT.secretParameterName),
+    secretKmsKeyArn: str(app, AUTH_CONTEXT.secretKmsKeyArn),
+  };
+  if (!auth.createUserPool && !auth.cognitoUserPoolId && !auth.jwksUrl && !auth.secretParameterName) {
+    auth.secretParameterName = defaultSecretParameterName(stage);
+  }
+  return auth;
+}
+
+/**
  * Stack props from context, with defaults. The stack is environment-agnostic (no `env`): it does
  * no lookups, deploys to the account and region of the current credentials, and its ARNs stay
  * pseudo-parameter based (which the cdk-nag acknowledgements of IAM5 findings rely on).
@@ -87,15 +118,8 @@ export function propsFromContext(app: App): ChatStackProps {
     // Stages prod/production are production regardless (ChatStack).
     production: bool(app, 'production'),
     corsOrigins: list(app, 'corsOrigins', DEFAULTS.corsOrigins),
-    // Checked by the stack (lib/auth.ts): exactly one key source. cdk.json sets
-    // authSecretParameterName; `-c authSecretParameterName=` (empty) clears it.
-    auth: {
-      jwksUrl: str(app, AUTH_CONTEXT.jwksUrl),
-      issuer: str(app, AUTH_CONTEXT.issuer),
-      audience: str(app, AUTH_CONTEXT.audience),
-      secretParameterName: str(app, AUTH_CONTEXT.secretParameterName),
-      secretKmsKeyArn: str(app, AUTH_CONTEXT.secretKmsKeyArn),
-    },
+    // Checked by the stack (lib/auth.ts): exactly one key source.
+    auth: authFromContext(app, stage),
     messageRetentionDays: num(app, 'messageRetentionDays', DEFAULTS.messageRetentionDays),
     logRetentionDays: retentionDays(num(app, 'logRetentionDays', DEFAULTS.logRetentionDays)),
     dataRemovalPolicy: bool(app, 'destroyData', false) ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
@@ -104,8 +128,11 @@ export function propsFromContext(app: App): ChatStackProps {
       burstLimit: num(app, 'throttleBurstLimit', DEFAULT_THROTTLE.burstLimit),
     },
     rateLimits: optionalRateLimits(app),
+    inlineFanoutMaxMembers: raw(app, 'inlineFanoutMaxMembers') == null ? undefined : count(app, 'inlineFanoutMaxMembers', 0),
     alarmEmail: str(app, 'alarmEmail'),
-    manageApiGatewayAccountRole: bool(app, 'manageApiGatewayAccountRole', true),
+    // The account-wide API Gateway CloudWatch role is only replaced when asked (as CDK's own default).
+    manageApiGatewayAccountRole: bool(app, 'manageApiGatewayAccountRole', false),
+    sseReservedConcurrency: count(app, 'sseReservedConcurrency', LIMITS.sseReservedConcurrency),
   };
 }
 

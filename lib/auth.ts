@@ -1,21 +1,30 @@
 /**
  * Authentication settings of the deployed stack: where the token verifier gets its key, checked at
- * synth, and the AUTH_* environment the handlers read (names from lambdas/auth/authenticator.ts).
+ * synth, and the AUTH_* environment the functions read (names from lambdas/auth/settings.ts).
  *
  * Exactly one key source:
- * - an issuer's JWKS (Cognito user pool or any OIDC provider): `jwksUrl` + `issuer`, optionally
- *   `audience`;
+ * - a Cognito user pool: one the stack creates (`createUserPool`, context `cognito=true`), or an
+ *   existing one (`cognitoUserPoolId` + `cognitoClientId`); verified with aws-jwt-verify;
+ * - an issuer's JWKS (any OIDC provider): `jwksUrl` + `issuer`, optionally `audience`;
  * - an HS256 secret in an SSM Parameter Store SecureString: `secretParameterName` (optionally
  *   `secretKmsKeyArn` when the parameter is encrypted with a customer-managed key instead of the
- *   default aws/ssm key).
- * The secret itself never appears in the template: functions read the parameter at cold start.
- * AUTH_SECRET (a literal secret) is the local runtime's and is never set here.
+ *   default aws/ssm key). The secret never appears in the template: functions read it at cold start.
+ * The stack always sets AUTH_MODE=jwt: it has no way to set `off`, and never sets AUTH_SECRET (the
+ * local runtime's literal secret).
  */
-import { Token } from 'aws-cdk-lib';
-import { AUTH_ENV } from '../lambdas/auth/authenticator.js';
+import { type RemovalPolicy, Token } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AUTH_ENV, type TokenUse } from '../lambdas/auth/settings.js';
+import { ChatUserPool } from './constructs/user-pool.js';
 
 export interface AuthConfig {
-  /** JWKS endpoint of the token issuer, e.g. `https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json`. */
+  /** Create a Cognito user pool and app client in the stack and accept its access tokens. */
+  createUserPool?: boolean;
+  /** An existing Cognito user pool, e.g. `eu-west-1_AbCdEf123` (with `cognitoClientId`). */
+  cognitoUserPoolId?: string;
+  /** The app client whose tokens are accepted (`client_id` of access tokens). */
+  cognitoClientId?: string;
+  /** JWKS endpoint of another token issuer, e.g. `https://issuer.example.com/.well-known/jwks.json`. */
   jwksUrl?: string;
   /** Expected `iss` claim; required with `jwksUrl`. */
   issuer?: string;
@@ -28,11 +37,15 @@ export interface AuthConfig {
 }
 
 export type ResolvedAuth =
+  | { source: 'cognito'; userPoolId: string; clientId: string; tokenUse: TokenUse; userPool?: ChatUserPool }
   | { source: 'jwks'; jwksUrl: string; issuer: string; audience?: string }
   | { source: 'secret'; secretParameterName: string; secretKmsKeyArn?: string; issuer?: string; audience?: string };
 
 /** Context keys of lib/app.ts that fill AuthConfig. */
 export const AUTH_CONTEXT = {
+  createUserPool: 'cognito',
+  cognitoUserPoolId: 'authCognitoUserPoolId',
+  cognitoClientId: 'authCognitoClientId',
   jwksUrl: 'authJwksUrl',
   issuer: 'authIssuer',
   audience: 'authAudience',
@@ -40,29 +53,60 @@ export const AUTH_CONTEXT = {
   secretKmsKeyArn: 'authSecretKmsKeyArn',
 } as const satisfies Record<keyof AuthConfig, string>;
 
+/** The HS256 secret parameter used when no key source is configured at all. */
+export function defaultSecretParameterName(stage: string): string {
+  return `/chat/${stage}/jwt-secret`;
+}
+
 const HOW_TO =
-  `Set either '${AUTH_CONTEXT.jwksUrl}' and '${AUTH_CONTEXT.issuer}' (optionally '${AUTH_CONTEXT.audience}') for ` +
-  `Cognito/OIDC tokens, or '${AUTH_CONTEXT.secretParameterName}' (an SSM SecureString holding an HS256 secret). ` +
-  `cdk.json defaults '${AUTH_CONTEXT.secretParameterName}' to /chat/dev/jwt-secret; to use a JWKS instead, clear it ` +
-  `with -c ${AUTH_CONTEXT.secretParameterName}= (empty).`;
+  `Choose one: -c ${AUTH_CONTEXT.createUserPool}=true (a Cognito user pool in the stack), ` +
+  `'${AUTH_CONTEXT.cognitoUserPoolId}' + '${AUTH_CONTEXT.cognitoClientId}' (an existing pool), ` +
+  `'${AUTH_CONTEXT.jwksUrl}' + '${AUTH_CONTEXT.issuer}' (optionally '${AUTH_CONTEXT.audience}') for another issuer, ` +
+  `or '${AUTH_CONTEXT.secretParameterName}' (an SSM SecureString holding an HS256 secret; the default when nothing else is set).`;
 
 /** SSM parameter names: letters, digits, `_.-/`, up to 1011 characters; not `aws`/`ssm` prefixed. */
 const SSM_NAME = /^[A-Za-z0-9_.\-/]{1,1011}$/;
+/** Cognito user pool ids: `<region>_<id>`. */
+const USER_POOL_ID = /^[\w-]+_[0-9a-zA-Z]+$/;
 
 function concrete(value: string | undefined): value is string {
   return value !== undefined && !Token.isUnresolved(value);
 }
 
-/** Checks the configuration and says exactly what is wrong; throws at synth. */
+/** Throws unless exactly one key source is configured. */
+function checkOneSource(c: AuthConfig): void {
+  const sources: string[] = [];
+  if (c.createUserPool) sources.push(`${AUTH_CONTEXT.createUserPool}=true`);
+  if (c.cognitoUserPoolId) sources.push(AUTH_CONTEXT.cognitoUserPoolId);
+  if (c.jwksUrl) sources.push(AUTH_CONTEXT.jwksUrl);
+  if (c.secretParameterName) sources.push(AUTH_CONTEXT.secretParameterName);
+  if (sources.length === 0) throw new Error(`Auth: no token key source is configured. ${HOW_TO}`);
+  if (sources.length > 1) {
+    throw new Error(`Auth: ${sources.join(' and ')} are configured; exactly one key source is allowed. ${HOW_TO}`);
+  }
+}
+
+/**
+ * Checks the configuration and says exactly what is wrong; throws at synth. A user pool the stack
+ * should create needs a scope: use createAuth.
+ */
 export function resolveAuth(config: AuthConfig | undefined): ResolvedAuth {
   const c = config ?? {};
-  const hasJwks = Boolean(c.jwksUrl);
-  const hasSecret = Boolean(c.secretParameterName);
-  if (!hasJwks && !hasSecret) throw new Error(`Auth: no token key source is configured. ${HOW_TO}`);
-  if (hasJwks && hasSecret) {
-    throw new Error(
-      `Auth: both a JWKS URL and an SSM secret parameter are configured; exactly one key source is allowed. ${HOW_TO}`,
-    );
+  checkOneSource(c);
+  if (c.secretKmsKeyArn && !c.secretParameterName) {
+    throw new Error(`Auth: '${AUTH_CONTEXT.secretKmsKeyArn}' only applies to an SSM secret`);
+  }
+  if (c.createUserPool) {
+    throw new Error(`Auth: ${AUTH_CONTEXT.createUserPool}=true creates a user pool; the stack must resolve auth with createAuth(scope, ...)`);
+  }
+  if (c.cognitoUserPoolId) {
+    if (concrete(c.cognitoUserPoolId) && !USER_POOL_ID.test(c.cognitoUserPoolId)) {
+      throw new Error(`Auth: '${c.cognitoUserPoolId}' is not a Cognito user pool id (<region>_<id>)`);
+    }
+    if (!c.cognitoClientId) {
+      throw new Error(`Auth: '${AUTH_CONTEXT.cognitoClientId}' is required with '${AUTH_CONTEXT.cognitoUserPoolId}' (the app client whose tokens are accepted)`);
+    }
+    return { source: 'cognito', userPoolId: c.cognitoUserPoolId, clientId: c.cognitoClientId, tokenUse: 'access' };
   }
   if (c.jwksUrl) {
     if (concrete(c.jwksUrl) && !/^https:\/\/[^\s/]+\/\S*$/.test(c.jwksUrl)) {
@@ -73,7 +117,6 @@ export function resolveAuth(config: AuthConfig | undefined): ResolvedAuth {
         `Auth: '${AUTH_CONTEXT.issuer}' is required with '${AUTH_CONTEXT.jwksUrl}' (the expected 'iss' claim), so tokens of other tenants of the same issuer host are rejected`,
       );
     }
-    if (c.secretKmsKeyArn) throw new Error(`Auth: '${AUTH_CONTEXT.secretKmsKeyArn}' only applies to an SSM secret`);
     return { source: 'jwks', jwksUrl: c.jwksUrl, issuer: c.issuer, audience: c.audience || undefined };
   }
   const name = c.secretParameterName!;
@@ -94,11 +137,39 @@ export function resolveAuth(config: AuthConfig | undefined): ResolvedAuth {
   };
 }
 
-/** AUTH_MODE=jwt and the key source variables (never AUTH_SECRET). */
+export interface CreateAuthOptions {
+  /** Of the user pool, when the stack creates one (users are data: RETAIN keeps them). */
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * resolveAuth, plus the Cognito user pool and app client when the configuration asks the stack to
+ * create them (`createUserPool`); the pool then is the key source (`auth.userPool`).
+ */
+export function createAuth(scope: Construct, config: AuthConfig | undefined, options: CreateAuthOptions): ResolvedAuth {
+  if (!config?.createUserPool) return resolveAuth(config);
+  checkOneSource(config);
+  const userPool = new ChatUserPool(scope, 'UserPool', { removalPolicy: options.removalPolicy });
+  const auth = resolveAuth({ cognitoUserPoolId: userPool.userPoolId, cognitoClientId: userPool.clientId });
+  return { ...auth, userPool } as ResolvedAuth;
+}
+
+/** AUTH_MODE=jwt and the key source variables (never AUTH_MODE=off, never AUTH_SECRET). */
 export function authEnvironment(auth: ResolvedAuth): Record<string, string> {
   const env: Record<string, string> = { [AUTH_ENV.mode]: 'jwt' };
-  if (auth.source === 'jwks') env[AUTH_ENV.jwksUrl] = auth.jwksUrl;
-  else env[AUTH_ENV.secretParameter] = auth.secretParameterName;
+  switch (auth.source) {
+    case 'cognito':
+      env[AUTH_ENV.cognitoUserPoolId] = auth.userPoolId;
+      env[AUTH_ENV.audience] = auth.clientId;
+      env[AUTH_ENV.tokenUse] = auth.tokenUse;
+      return env;
+    case 'jwks':
+      env[AUTH_ENV.jwksUrl] = auth.jwksUrl;
+      break;
+    case 'secret':
+      env[AUTH_ENV.secretParameter] = auth.secretParameterName;
+      break;
+  }
   if (auth.issuer) env[AUTH_ENV.issuer] = auth.issuer;
   if (auth.audience) env[AUTH_ENV.audience] = auth.audience;
   return env;

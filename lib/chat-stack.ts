@@ -13,11 +13,11 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config.js';
-import { type RateLimitSettings, TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
+import { LIMITS, type RateLimitSettings, TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
 import { ACCESS, grantDeclared } from './access.js';
-import { type AuthConfig, authEnvironment, type ResolvedAuth, resolveAuth } from './auth.js';
+import { type AuthConfig, authEnvironment, createAuth, type ResolvedAuth } from './auth.js';
 import { ChatFunction } from './constructs/chat-function.js';
 import { Data } from './constructs/data.js';
 import { ChatHttpApi } from './constructs/http-api.js';
@@ -54,13 +54,20 @@ export interface ChatStackProps extends StackProps {
   throttle?: ThrottleProps;
   /** E-mail address subscribed to the alarm topic. */
   alarmEmail?: string;
-  /** See ChatWebSocketApi: set the account's API Gateway CloudWatch role (default true). */
+  /** See ChatWebSocketApi: set the account's API Gateway CloudWatch role (default false). */
   manageApiGatewayAccountRole?: boolean;
   /**
    * Message rate limits of the functions that rate-limit (RATE_* environment); a setting left out
    * keeps the handlers' default (RATE_LIMITS).
    */
   rateLimits?: Partial<RateLimitSettings>;
+  /** Reserved concurrency of the SSE function, i.e. the most streams open at once (0: none). */
+  sseReservedConcurrency?: number;
+  /**
+   * Rooms up to this many members are delivered by the message path itself, larger ones through the
+   * task queue (0: every fan-out through the queue); unset keeps LIMITS.inlineFanoutMaxMembers.
+   */
+  inlineFanoutMaxMembers?: number;
 }
 
 /** Context keys of the rate limits (`-c ratePerConnection=100`), and the setting each one sets. */
@@ -72,6 +79,9 @@ export const RATE_LIMIT_CONTEXT = {
 
 /** The functions whose composition roots build a RateLimiter (lambdas/roots/http.ts, ws-message.ts). */
 export const RATE_LIMITED_FUNCTIONS: readonly FunctionName[] = ['http', 'wsMessage'];
+
+/** The functions whose composition roots deliver small rooms inline (lambdas/roots/http.ts, ws-message.ts). */
+export const INLINE_FANOUT_FUNCTIONS: readonly FunctionName[] = ['http', 'wsMessage'];
 
 const RATE_ENV: Record<keyof RateLimitSettings, string> = {
   windowSeconds: ENV.rateWindowSeconds,
@@ -139,7 +149,7 @@ export class ChatStack extends Stack {
         'No corsOrigins in a production stage: browsers cannot call the APIs cross-origin, and the WebSocket $connect Origin check is off.',
       );
     }
-    this.auth = resolveAuth(props.auth);
+    this.auth = createAuth(this, props.auth, { removalPolicy });
     const authEnv = authEnvironment(this.auth);
     if (this.auth.source === 'secret') {
       this.authSecretKey = this.auth.secretKmsKeyArn ? kms.Key.fromKeyArn(this, 'AuthSecretKey', this.auth.secretKmsKeyArn) : undefined;
@@ -161,6 +171,7 @@ export class ChatStack extends Stack {
     };
     for (const def of TABLES) commonEnv[def.envVar] = this.data.tables[def.id].tableName;
 
+    const sseReserved = props.sseReservedConcurrency ?? LIMITS.sseReservedConcurrency;
     const functions = {} as Record<FunctionName, ChatFunction>;
     for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
       functions[name] = new ChatFunction(this, `${upperFirst(name)}Fn`, {
@@ -169,11 +180,17 @@ export class ChatStack extends Stack {
         environment: { ...commonEnv, ...(ACCESS[name].auth ? authEnv : {}) },
         logRetention: props.logRetentionDays,
         logRemovalPolicy: removalPolicy,
+        // Every open SSE stream is a running invocation: a cap keeps abandoned or hostile streams
+        // from taking the account's concurrency from the other functions.
+        reservedConcurrency: name === 'sse' && sseReserved > 0 ? sseReserved : undefined,
       });
     }
     this.functions = functions;
     const rateEnv = Object.entries(props.rateLimits ?? {}).map(([setting, value]) => [RATE_ENV[setting as keyof RateLimitSettings], String(value)] as const);
     for (const name of RATE_LIMITED_FUNCTIONS) for (const [key, value] of rateEnv) functions[name].fn.addEnvironment(key, value);
+    if (props.inlineFanoutMaxMembers !== undefined) {
+      for (const name of INLINE_FANOUT_FUNCTIONS) functions[name].fn.addEnvironment(ENV.inlineFanoutMaxMembers, String(props.inlineFanoutMaxMembers));
+    }
     const fns = {} as Record<FunctionName, lambda.IFunction>;
     for (const name of Object.keys(functions) as FunctionName[]) fns[name] = functions[name].fn;
     const fnOf = (name: FunctionName) => functions[name].fn;
@@ -185,7 +202,7 @@ export class ChatStack extends Stack {
       throttle,
       logRetention: props.logRetentionDays,
       logRemovalPolicy: removalPolicy,
-      manageAccountCloudWatchRole: props.manageApiGatewayAccountRole ?? true,
+      manageAccountCloudWatchRole: props.manageApiGatewayAccountRole ?? false,
     });
 
     this.httpApi = new ChatHttpApi(this, 'HttpApi', {

@@ -1,72 +1,77 @@
 /**
- * Builds the token verifier from configuration, once per cold start. Key sources, in order:
- * an issuer's JWKS (AUTH_JWKS_URL, with AUTH_ISSUER / AUTH_AUDIENCE), an HS256 secret kept in SSM
- * Parameter Store as a SecureString (AUTH_SECRET_PARAMETER), or an HS256 secret in AUTH_SECRET
- * (the local runtime's generated signing key; never set in the deployed stack).
+ * The service's view of authentication: verify a token (the authorizer and the SSE function), read
+ * the identity an authorizer attached (the other handlers), check roles and the sender.
+ *
+ * Fails closed: a function whose AUTH_MODE is missing or whose key source is incomplete refuses
+ * every call with an AuthConfigError (a fault: 500, logged, alarmed). Only an explicit
+ * AUTH_MODE=off, which the local runtime sets for `--no-auth` and the stack never does, lets
+ * callers in as ANONYMOUS. The verifier is built once per cold start, on first use (the HS256
+ * secret is read from SSM then, not at module load).
  */
-import type { Identity } from '../domain/model.js';
 import { ChatError } from '../domain/errors.js';
+import type { Identity } from '../domain/model.js';
 import { type Headers, headerValue } from '../shared/headers.js';
-import { type JwtClaims, jwksFetcher, type VerifierOptions, verifyJwt } from './jwt.js';
+import type { JwtClaims } from './claims.js';
+import { ADMIN_ROLE, AUTH_ENV, AuthConfigError, readAuthMode, readAuthSettings } from './settings.js';
+import { createVerifier, type SecretLoader, type TokenVerifier, type VerifierDeps } from './verifiers.js';
 
-export const AUTH_ENV = {
-  mode: 'AUTH_MODE',
-  jwksUrl: 'AUTH_JWKS_URL',
-  issuer: 'AUTH_ISSUER',
-  audience: 'AUTH_AUDIENCE',
-  secretParameter: 'AUTH_SECRET_PARAMETER',
-  secret: 'AUTH_SECRET',
-} as const;
+export type { JwtClaims } from './claims.js';
+export { ADMIN_ROLE, AUTH_ENV, AuthConfigError };
 
-export const ADMIN_ROLE = 'admin';
-
-/** With AUTH_MODE=off (local runs that opt out) every caller is this identity. */
+/** With an explicit AUTH_MODE=off (local runs that opt out) every caller is this identity. */
 export const ANONYMOUS: Identity = { userId: 'anonymous', roles: [ADMIN_ROLE] };
 
+/**
+ * False only for an explicit AUTH_MODE=off. A missing or unknown mode counts as on, so whatever
+ * asks this checks identities, and the check itself then refuses the misconfiguration.
+ */
 export function authEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return (env[AUTH_ENV.mode] ?? 'off') !== 'off';
+  return env[AUTH_ENV.mode]?.trim() !== 'off';
 }
 
-type SecretLoader = (parameterName: string) => Promise<string>;
-
-/** Reads a SecureString from SSM; loaded lazily so the SSM client is only bundled where used. */
+/** Reads a SecureString from SSM; imported lazily so only the functions that verify tokens load the client. */
 const loadSecretFromSsm: SecretLoader = async (name) => {
   const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  // The SDK picks AWS_ENDPOINT_URL_SSM up by itself (the local runtime's SSM emulator).
   const client = new SSMClient({});
-  const out = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-  const value = out.Parameter?.Value;
-  if (!value) throw new Error(`SSM parameter ${name} is empty`);
-  return value;
+  try {
+    const out = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    const value = out.Parameter?.Value;
+    if (!value) throw new AuthConfigError(`SSM parameter ${name} is empty`);
+    return value;
+  } finally {
+    client.destroy();
+  }
 };
 
-let verifierOptions: Promise<VerifierOptions> | undefined;
+let verifier: Promise<TokenVerifier> | undefined;
 
-async function buildOptions(env: NodeJS.ProcessEnv, loadSecret: SecretLoader): Promise<VerifierOptions> {
-  const options: VerifierOptions = {};
-  if (env[AUTH_ENV.issuer]) options.issuer = env[AUTH_ENV.issuer];
-  if (env[AUTH_ENV.audience]) options.audience = env[AUTH_ENV.audience];
-  if (env[AUTH_ENV.jwksUrl]) options.jwks = jwksFetcher(env[AUTH_ENV.jwksUrl]!);
-  if (env[AUTH_ENV.secretParameter]) options.secret = await loadSecret(env[AUTH_ENV.secretParameter]!);
-  else if (env[AUTH_ENV.secret]) options.secret = env[AUTH_ENV.secret];
-  if (!options.jwks && !options.secret) throw new Error('Auth is on but no key source is configured');
-  return options;
-}
-
+/**
+ * Verifies a token against the function's key source. Rejects with a ChatError `unauthorized` when
+ * the token is at fault; any other rejection (no configuration, SSM or JWKS unreachable) is a
+ * fault of the service.
+ */
 export async function verifyToken(
   token: string,
   env: NodeJS.ProcessEnv = process.env,
   loadSecret: SecretLoader = loadSecretFromSsm,
+  deps: Omit<VerifierDeps, 'loadSecret'> = {},
 ): Promise<JwtClaims> {
-  verifierOptions ??= buildOptions(env, loadSecret).catch((error) => {
-    verifierOptions = undefined;
+  verifier ??= (async () => {
+    const { source } = readAuthSettings(env);
+    if (!source) throw new AuthConfigError(`${AUTH_ENV.mode}=off and no key source: tokens cannot be verified`);
+    return createVerifier(source, { ...deps, loadSecret });
+  })().catch((error) => {
+    // Not cached: the next call retries (SSM back, configuration fixed by a deploy).
+    verifier = undefined;
     throw error;
   });
-  return verifyJwt(token, await verifierOptions);
+  return (await verifier).verify(token);
 }
 
-/** Forget the cached key source (tests that change the configuration). */
+/** Forget the verifier built from the configuration (tests that change it). */
 export function resetAuth(): void {
-  verifierOptions = undefined;
+  verifier = undefined;
 }
 
 /** `Authorization: Bearer <token>` → token. */
@@ -77,10 +82,11 @@ export function bearerToken(headers: Headers): string | undefined {
 /**
  * The caller as an authorizer described it (`{ userId, roles }`, roles comma-separated: context
  * values are strings). With auth on, a request without one never came through the authorizer: 401
- * with `hint` telling how to authenticate. With auth off, every caller is ANONYMOUS.
+ * with `hint` telling how to authenticate. Without AUTH_MODE: AuthConfigError (refused, a fault).
+ * With AUTH_MODE=off, every caller is ANONYMOUS.
  */
 export function identityFromAuthorizer(context: Record<string, unknown> | null | undefined, hint: string): Identity {
-  if (!authEnabled()) return ANONYMOUS;
+  if (readAuthMode() === 'off') return ANONYMOUS;
   const userId = context?.userId;
   if (typeof userId !== 'string' || userId === '') throw new ChatError('unauthorized', hint);
   const roles = typeof context?.roles === 'string' ? context.roles.split(',').filter(Boolean) : [];

@@ -83,6 +83,14 @@ export interface ClientIdRegistry {
   release(key: string): Promise<void>;
 }
 
+/** Leases of open SSE streams, per user, each expiring at the latest moment its stream can end. */
+export interface StreamLeases {
+  put(userId: string, leaseId: string, expiresAtSeconds: number): Promise<void>;
+  /** Leases of the user not yet expired at `nowSeconds`, counted up to `max` (a Query, no Scan). */
+  countLive(userId: string, nowSeconds: number, max: number): Promise<number>;
+  remove(userId: string, leaseId: string): Promise<void>;
+}
+
 export interface RateCounter {
   /** Adds one hit to `key` in the window starting at `windowStart` and returns the new count. */
   increment(key: string, windowStart: number, expiresAt: number): Promise<number>;

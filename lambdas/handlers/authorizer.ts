@@ -1,17 +1,22 @@
 /**
  * Lambda authorizer for both APIs. WebSocket `$connect` (REQUEST type): the token comes from the
- * `token` query string parameter (browsers cannot set headers on the handshake); a bad token
- * throws `Unauthorized`, which API Gateway answers with 401. HTTP API (payload 2.0, simple
- * responses): `Authorization: Bearer <token>`. The identity reaches the handlers as the
+ * `token` query string parameter (browsers cannot set headers on the handshake). HTTP API (payload
+ * 2.0, simple responses): `Authorization: Bearer <token>`. The identity reaches the handlers as the
  * authorizer context `{ userId, roles }` (roles comma-separated: context values are strings).
+ *
+ * A bad, expired or foreign token is the client's mistake, not a function error: it is answered
+ * with a deny (HTTP API `isAuthorized: false`, WebSocket an IAM Deny policy; API Gateway answers
+ * 403 to both), so it never counts in the function's Errors metric. Only faults throw: a missing
+ * configuration or an unreachable key source (SSM, JWKS), which API Gateway answers with 500 and
+ * does not cache.
  */
 import type {
+  APIGatewayAuthorizerResult,
   APIGatewayRequestAuthorizerEvent,
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
-  APIGatewayAuthorizerResult,
 } from 'aws-lambda';
-import { bearerToken, verifyToken } from '../auth/authenticator.js';
+import { bearerToken, type JwtClaims, verifyToken } from '../auth/authenticator.js';
 import { ChatError } from '../domain/errors.js';
 import { logger } from './common/observability.js';
 
@@ -24,45 +29,41 @@ export interface AuthContext {
 type AuthorizerEvent = APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2;
 type AuthorizerResult = APIGatewayAuthorizerResult | APIGatewaySimpleAuthorizerWithContextResult<AuthContext>;
 
+/** principalId of a denied `$connect` (API Gateway requires one in every policy result). */
+export const DENIED_PRINCIPAL = 'unauthenticated';
+
 const isHttpApi = (event: AuthorizerEvent): event is APIGatewayRequestAuthorizerEventV2 =>
   (event as APIGatewayRequestAuthorizerEventV2).version === '2.0';
 
+const contextOf = (claims: JwtClaims): AuthContext => ({ userId: claims.sub, roles: claims.roles.join(',') });
+
+function policy(effect: 'Allow' | 'Deny', event: APIGatewayRequestAuthorizerEvent, principalId: string): APIGatewayAuthorizerResult {
+  return {
+    principalId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: event.methodArn }],
+    },
+  };
+}
+
 export async function authorize(event: AuthorizerEvent): Promise<AuthorizerResult> {
-  if (isHttpApi(event)) {
-    try {
-      const claims = await verifyToken(bearerToken(event.headers) ?? '');
-      return { isAuthorized: true, context: { userId: claims.sub, roles: claims.roles.join(',') } };
-    } catch (error) {
-      // A key-source outage (SSM, JWKS) is a server fault, not a bad token: it must not be
-      // answered (and cached by API Gateway) as a deny.
-      if (!(error instanceof ChatError)) {
-        logger.error('token verification failed', { error: error as Error });
-        throw error;
-      }
-      logger.info('http request not authorized', { reason: error.message });
-      return { isAuthorized: false, context: { userId: '', roles: '' } };
-    }
-  }
-  let claims: Awaited<ReturnType<typeof verifyToken>>;
+  const http = isHttpApi(event);
+  const token = http ? bearerToken(event.headers) : event.queryStringParameters?.token;
+  let claims: JwtClaims;
   try {
-    claims = await verifyToken(event.queryStringParameters?.token ?? '');
+    claims = await verifyToken(token ?? '');
   } catch (error) {
     if (!(error instanceof ChatError)) {
       logger.error('token verification failed', { error: error as Error });
       throw error;
     }
-    logger.info('websocket connect not authorized', { reason: error.message });
-    // API Gateway maps this exact message to 401 Unauthorized.
-    throw new Error('Unauthorized');
+    logger.info(http ? 'http request not authorized' : 'websocket connect not authorized', { reason: error.message });
+    if (http) return { isAuthorized: false, context: { userId: '', roles: '' } };
+    return policy('Deny', event, DENIED_PRINCIPAL);
   }
-  return {
-    principalId: claims.sub,
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
-    },
-    context: { userId: claims.sub, roles: claims.roles.join(',') },
-  };
+  if (http) return { isAuthorized: true, context: contextOf(claims) };
+  return { ...policy('Allow', event, claims.sub), context: contextOf(claims) };
 }
 
 export const handler = authorize;

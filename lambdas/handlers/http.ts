@@ -10,11 +10,14 @@ import { historyQuerySchema, messageInputSchema, publishEventSchema } from '../d
 import { parseWith } from '../domain/validation.js';
 import { ADMIN_ROLE, identityFromAuthorizer, requireRole, resolveSender } from '../auth/authenticator.js';
 import type { Identity } from '../domain/model.js';
-import { httpRoot } from '../roots/http.js';
+import { buildHttpRoot } from '../roots/http.js';
+import { lazy } from '../roots/wiring.js';
 import { LIMITS } from '../shared/limits.js';
 import { HTTP_ROUTES, type HttpOperation } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
-import { countMetrics, injectLambdaContext, logger } from './common/observability.js';
+import { countFanoutStats, countMetrics, injectLambdaContext, logger } from './common/observability.js';
+
+const httpRoot = lazy(() => buildHttpRoot({ onFanoutStats: countFanoutStats }));
 
 function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = event.body ?? '';

@@ -18,6 +18,7 @@ import type { StreamHistory } from '../domain/history.js';
 import { isUlid, ulidFloor } from '../domain/ids.js';
 import { DEFAULT_ROOM, GLOBAL_STREAM, itemId, roomStream, type StreamItem } from '../domain/model.js';
 import { roomSchema } from '../domain/schemas.js';
+import { acquireStreamSlot, type StreamSlot } from '../domain/stream-slots.js';
 import { formatSse, itemFromEvent, SentIds, sseComment, sseRetry } from '../domain/sse.js';
 import { openRelay, type Relay } from '../adapters/ws-relay.js';
 import { parseWith } from '../domain/validation.js';
@@ -63,6 +64,8 @@ export async function streamEvents(
   let resumeAfter: string | undefined;
   let token: string | undefined;
   let relayUrl: string;
+  let endAt: number;
+  let slot: StreamSlot | undefined;
   try {
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = (event.rawPath ?? SSE_PATH).replace(/\/+$/, '');
@@ -71,7 +74,7 @@ export async function streamEvents(
     const query = parseWith(sseQuerySchema, event.queryStringParameters ?? {}, 'query');
     // A Function URL has no authorizer: the token is verified here, before a byte is streamed.
     token = query.token ?? bearerToken(event.headers);
-    if (authEnabled()) await verifyToken(token ?? '');
+    const user = authEnabled() ? (await verifyToken(token ?? '')).sub : undefined;
     room = query.room;
     const lastId = headerValue(event.headers, 'last-event-id') ?? query.lastEventId;
     if (lastId !== undefined && lastId !== '') {
@@ -81,6 +84,11 @@ export async function streamEvents(
     relayUrl = options.relayUrl ?? sseRoot().wsUrl;
     // A deployment fault, not the client's: 500 before anything is streamed.
     if (!relayUrl) throw new Error(`SSE needs the WebSocket API URL (WS_URL) for its relay`);
+    const remaining = context?.getRemainingTimeInMillis?.() ?? LIMITS.sseMaxStreamMs + END_MARGIN_MS;
+    endAt = Date.now() + Math.min(options.maxStreamMs ?? LIMITS.sseMaxStreamMs, remaining - END_MARGIN_MS);
+    // The client leaving is never reported (Lambda streaming), so a stream runs until endAt:
+    // the per-user cap bounds how many one user holds (an anonymous local caller has none).
+    if (user !== undefined) slot = await acquireStreamSlot(sseRoot().leases, user, LIMITS.sseStreamsPerUser, endAt + END_MARGIN_MS);
   } catch (error) {
     const { status, body } = toErrorBody(error);
     if (status >= 500) logger.error('sse request failed', { error: error as Error });
@@ -111,10 +119,13 @@ export async function streamEvents(
   });
 
   const heartbeatMs = options.heartbeatMs ?? LIMITS.sseHeartbeatMs;
-  const remaining = context?.getRemainingTimeInMillis?.() ?? LIMITS.sseMaxStreamMs + END_MARGIN_MS;
-  const endAt = Date.now() + Math.min(options.maxStreamMs ?? LIMITS.sseMaxStreamMs, remaining - END_MARGIN_MS);
   const history = sseRoot().history;
-  await relayStream({ out, closed: closedPromise, isClosed: () => closed, history, room, resumeAfter, token, relayUrl, endAt, heartbeatMs });
+  try {
+    await relayStream({ out, closed: closedPromise, isClosed: () => closed, history, room, resumeAfter, token, relayUrl, endAt, heartbeatMs });
+  } finally {
+    // A lease left behind (release failed) expires at endAt anyway.
+    await slot?.release().catch((error: Error) => logger.warn('sse lease not released', { reason: error.message }));
+  }
 }
 
 interface RelayStreamArgs {

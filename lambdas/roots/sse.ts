@@ -1,5 +1,9 @@
-/** Composition root of the SSE stream: history reads, and the relay's WebSocket API URL. */
+/**
+ * Composition root of the SSE stream: history reads, the per-user stream leases, and the relay's
+ * WebSocket API URL.
+ */
 import { dynamoClient } from '../adapters/clients.js';
+import { DynamoStreamLeases, STREAM_LEASE_PERMISSIONS } from '../adapters/dynamo-stream-leases.js';
 import { DynamoStreamStore, STREAM_STORE_PERMISSIONS } from '../adapters/dynamo-stream-store.js';
 import { StreamHistory } from '../domain/history.js';
 import { loadConfig } from '../shared/config.js';
@@ -7,11 +11,16 @@ import { READ_AUTH_SECRET } from '../shared/permissions.js';
 import { declareRoot, lazy, uses } from './wiring.js';
 
 const stream = uses(STREAM_STORE_PERMISSIONS, ['pageBefore', 'pageAfter']);
+const leases = uses(STREAM_LEASE_PERMISSIONS, ['put', 'countLive', 'remove']);
 
 /** A Function URL has no authorizer: the handler verifies tokens (the HS256 secret, when used). */
-export const sseDeclaration = declareRoot([stream, READ_AUTH_SECRET], 'verify');
+export const sseDeclaration = declareRoot([stream, leases, READ_AUTH_SECRET], 'verify');
 
 export const sseRoot = lazy(() => {
   const config = loadConfig();
-  return { wsUrl: config.wsUrl, history: new StreamHistory(stream.narrow(new DynamoStreamStore(dynamoClient(), config.messagesTable))) };
+  return {
+    wsUrl: config.wsUrl,
+    history: new StreamHistory(stream.narrow(new DynamoStreamStore(dynamoClient(), config.messagesTable))),
+    leases: leases.narrow(new DynamoStreamLeases(dynamoClient(), config.messagesTable)),
+  };
 });

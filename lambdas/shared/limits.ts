@@ -63,6 +63,14 @@ export const LIMITS = {
   sseMaxStreamMs: 14 * 60 * 1000,
   sseRetryHintMs: 1000,
   sseResumeMaxItems: 500,
+  /**
+   * Open SSE streams per user. A Function URL stream is a running invocation until it ends: Lambda
+   * never tells the function that its client left, so streams a client abandons keep running (and
+   * billing) to their end, and this cap bounds what one user can hold open.
+   */
+  sseStreamsPerUser: 5,
+  /** Reserved concurrency of the SSE function (context `sseReservedConcurrency`; 0: none). */
+  sseReservedConcurrency: 50,
   /** A WebSocket `resume` reads what it replays this many items at a time. */
   resumeReadItems: 50,
   /** Time kept before a function's deadline to answer its route (a replay stops then). */

@@ -30,6 +30,8 @@ export interface ChatFunctionProps {
   logRetention: logs.RetentionDays;
   /** Removal policy of the log group. */
   logRemovalPolicy: RemovalPolicy;
+  /** Reserved concurrency (a cap, and a guarantee); undefined: the account's unreserved pool. */
+  reservedConcurrency?: number;
 }
 
 export class ChatFunction extends Construct {
@@ -65,6 +67,7 @@ export class ChatFunction extends Construct {
       runtime: LAMBDA_RUNTIME,
       architecture: LAMBDA_ARCHITECTURE,
       memorySize: spec.memoryMb,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       timeout: Duration.seconds(spec.timeoutSeconds),
       role: this.role,
       logGroup: this.logGroup,

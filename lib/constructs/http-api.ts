@@ -76,8 +76,9 @@ export class ChatHttpApi extends Construct {
     });
 
     // `Authorization: Bearer <token>`; a request without the header is refused with 401 before the
-    // authorizer runs. Decisions are cached per header value for AUTHORIZER_CACHE_TTL, so a revoked
-    // or just-expired token can still pass for up to that long.
+    // authorizer runs, a bad token with 403 (`isAuthorized: false`). Decisions are cached per header
+    // value for AUTHORIZER_CACHE_TTL, so a revoked or just-expired token can still pass for up to
+    // that long; a fault (authorizer error, 500) is not cached.
     this.authorizer = new HttpLambdaAuthorizer('UserAuthorizer', props.authorizerHandler, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],

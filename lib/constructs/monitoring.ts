@@ -1,19 +1,28 @@
 /**
- * Alarms and the SNS topic they notify: dead-letter queue depth, each function's errors and
- * throttles, HTTP API 5xx and WebSocket API integration errors.
+ * Alarms and the SNS topic they notify. They page on faults of the service only, never on a client's
+ * mistake: dead-letter queue depth, each function's errors (the authorizer answers a bad token with
+ * a deny, so its errors are faults: no configuration, SSM or JWKS unreachable) and throttles, errors
+ * the functions log (a fault they answered with 5xx, e.g. a `$connect` whose DynamoDB write
+ * failed), HTTP API 5xx, and WebSocket `ExecutionError` (API Gateway could not run an
+ * integration). Not WebSocket `IntegrationError`: it also counts every `$connect` answered 4xx (a
+ * refused origin or room), which are client mistakes.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 const PERIOD = Duration.minutes(1);
+
+/** Errors logged by any function (Powertools JSON logs, `level` ERROR), one metric for all. */
+export const LOGGED_ERRORS_METRIC = { namespace: 'ChatService', metricName: 'LoggedErrors' } as const;
 
 export interface MonitoringProps {
   /** Functions by a readable name used in alarm descriptions and ids. */
@@ -27,6 +36,14 @@ export interface MonitoringProps {
 
 function upperFirst(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The function's own log group (ChatFunction gives every function one). */
+function logGroupOf(name: string, fn: lambda.IFunction): logs.ILogGroup {
+  // Function.logGroup returns the configured group; only a function without one would get a
+  // LogRetention custom resource, and the template test checks there is none.
+  if (!(fn instanceof lambda.Function)) throw new Error(`Monitoring: function '${name}' has no log group to watch`);
+  return fn.logGroup;
 }
 
 export class Monitoring extends Construct {
@@ -101,15 +118,30 @@ export class Monitoring extends Construct {
       );
     }
 
+    for (const [name, fn] of Object.entries(props.functions)) {
+      new logs.MetricFilter(this, `${upperFirst(name)}LoggedErrors`, {
+        logGroup: logGroupOf(name, fn),
+        filterPattern: logs.FilterPattern.stringValue('$.level', '=', 'ERROR'),
+        metricNamespace: LOGGED_ERRORS_METRIC.namespace,
+        metricName: LOGGED_ERRORS_METRIC.metricName,
+        metricValue: '1',
+      });
+    }
+    add(
+      'LoggedErrors',
+      new cloudwatch.Metric({ ...LOGGED_ERRORS_METRIC, period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+      'A function logged an error: a fault it answered with 5xx or could not recover from. Find it with Logs Insights (filter level = "ERROR") over the function log groups.',
+    );
+
     add(
       'HttpApi5xx',
       props.httpApi.metricServerError({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
       'The HTTP API answered with 5xx errors.',
     );
     add(
-      'WebSocketIntegrationErrors',
-      props.webSocketStage.metric('IntegrationError', { period: PERIOD, statistic: cloudwatch.Stats.SUM }),
-      'WebSocket API routes failed to reach their Lambda integration.',
+      'WebSocketExecutionErrors',
+      props.webSocketStage.metric('ExecutionError', { period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+      'The WebSocket API could not run a Lambda integration (function error, throttle or permission).',
     );
   }
 }

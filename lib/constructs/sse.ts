@@ -21,7 +21,8 @@ export class SseEndpoint extends Construct {
       function: props.handler,
       // No IAM auth: EventSource cannot sign requests with SigV4. The handler verifies the token
       // (query string `token` or `Authorization: Bearer`) before it streams a byte; the stack
-      // gives it AUTH_MODE=jwt and the key source (lib/access.ts: auth 'verify').
+      // gives it AUTH_MODE=jwt and the key source (lib/access.ts: auth 'verify'), and without them
+      // the handler refuses every request (auth fails closed).
       authType: lambda.FunctionUrlAuthType.NONE,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
       cors:

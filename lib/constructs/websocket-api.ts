@@ -23,7 +23,9 @@ const CONNECT_ROUTE = '$connect';
 
 /**
  * Browsers cannot set headers on the WebSocket handshake, so the token travels in the query
- * string; a handshake without it is refused with 401 before the authorizer runs.
+ * string; a handshake without it is refused with 401 before the authorizer runs, one with a bad
+ * token with 403 (the authorizer answers a Deny policy rather than throwing, so a client's bad
+ * token is not a function error).
  */
 export const WS_IDENTITY_SOURCE = ['route.request.querystring.token'];
 
@@ -53,9 +55,11 @@ export interface WebSocketApiProps {
   logRetention: logs.RetentionDays;
   logRemovalPolicy: RemovalPolicy;
   /**
-   * WebSocket access logging needs the account-level API Gateway CloudWatch Logs role. When true
-   * the stack sets it (AWS::ApiGateway::Account, one per account and region). Set false where the
-   * account already has one.
+   * WebSocket access logging needs the account-level API Gateway CloudWatch Logs role, one per
+   * account and region, shared by every REST and WebSocket API there. When true the stack creates a
+   * role and points the account setting at it (AWS::ApiGateway::Account, retained with the stack).
+   * Off by default, as in CDK itself: turn it on only where no role is set yet (the stage then
+   * fails to deploy with "CloudWatch Logs role ARN must be set in account settings").
    */
   manageAccountCloudWatchRole: boolean;
 }

@@ -34,13 +34,13 @@ const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
  * several clients are above the former 300 KB target.
  */
 const CEILING_BYTES: Record<FunctionName, number> = {
-  http: 460 * 1024,
+  http: 485 * 1024,
   wsConnect: 460 * 1024,
   wsDisconnect: 400 * 1024,
   wsMessage: 485 * 1024,
   tasks: 485 * 1024,
-  sse: 660 * 1024,
-  authorizer: 570 * 1024,
+  sse: 690 * 1024,
+  authorizer: 600 * 1024,
 };
 
 const CREDENTIALS = { accessKeyId: 'AKIDBUNDLETEST', secretAccessKey: 'bundle-test-secret', sessionToken: 'bundle-session' };
@@ -279,7 +279,7 @@ describe('bundled authorizer with the SSM secret', () => {
     expect(result).toEqual({ ok: { isAuthorized: false, context: { userId: '', roles: '' } } });
   });
 
-  it('WebSocket $connect: the query string token yields an Allow policy; a bad one throws Unauthorized', async () => {
+  it('WebSocket $connect: the query string token yields an Allow policy; a bad one a Deny policy', async () => {
     const methodArn = 'arn:aws:execute-api:eu-west-1:123456789012:abc/dev/$connect';
     const good = await runBundle('authorizer', { type: 'REQUEST', methodArn, queryStringParameters: { token: token({}) } }, env());
     expect(good.result).toMatchObject({
@@ -290,7 +290,12 @@ describe('bundled authorizer with the SSM secret', () => {
       },
     });
     const bad = await runBundle('authorizer', { type: 'REQUEST', methodArn, queryStringParameters: { token: 'x.y.z' } }, env());
-    expect(bad.result).toEqual({ error: 'Unauthorized' });
+    expect(bad.result).toEqual({
+      ok: {
+        principalId: 'unauthenticated',
+        policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }] },
+      },
+    });
   });
 });
 

@@ -14,7 +14,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV } from '../../lambdas/auth/authenticator.js';
 import { ENV } from '../../lambdas/shared/config.js';
-import { TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
+import { LIMITS, TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
 import { QUEUES, TABLES } from '../../lambdas/shared/resources.js';
 import {
   FUNCTIONS,
@@ -24,10 +24,12 @@ import {
   WS_ROUTE_SELECTION_EXPRESSION,
   WS_ROUTES,
 } from '../../lambdas/shared/routes.js';
-import { createChatApp, propsFromContext } from '../../lib/app.js';
+import { authFromContext, createChatApp, propsFromContext } from '../../lib/app.js';
+import { authEnvironment, resolveAuth } from '../../lib/auth.js';
 import { ACCESS, type ChatStack, DECLARED } from '../../lib/chat-stack.js';
 import { Data } from '../../lib/constructs/data.js';
 import { AUTHORIZER_CACHE_TTL } from '../../lib/constructs/http-api.js';
+import { LOGGED_ERRORS_METRIC } from '../../lib/constructs/monitoring.js';
 
 const STAGE = 'qa';
 const CORS = ['https://chat.example.com', 'http://localhost:3000'];
@@ -232,11 +234,21 @@ describe('WebSocket API', () => {
     expect(format).toMatchObject({ requestId: '$context.requestId', connectionId: '$context.connectionId' });
   });
 
-  it('sets the account CloudWatch role for WebSocket logging, retained with the role', () => {
-    const [, account] = ofType('AWS::ApiGateway::Account')[0]!;
-    expect(account.DeletionPolicy).toBe('Retain');
-    const roleId = account.Properties.CloudWatchRoleArn['Fn::GetAtt'][0];
-    expect(resources[roleId]!.DeletionPolicy).toBe('Retain');
+  it("leaves the account's API Gateway CloudWatch role alone by default", () => {
+    expect(propsFromContext(new App()).manageApiGatewayAccountRole).toBe(false);
+    expect(ofType('AWS::ApiGateway::Account')).toEqual([]);
+    const roles = ofType('AWS::IAM::Role').map(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument));
+    expect(roles.filter((doc) => doc.includes('apigateway.amazonaws.com'))).toEqual([]);
+  });
+
+  it('sets the account CloudWatch role when asked, retained with the role', () => {
+    const { stack: s } = appWith({ manageApiGatewayAccountRole: 'true' });
+    const res = Template.fromStack(s).toJSON().Resources as Record<string, Json>;
+    const accounts = Object.values(res).filter((r) => r.Type === 'AWS::ApiGateway::Account');
+    expect(accounts).toHaveLength(1);
+    expect(accounts[0]!.DeletionPolicy).toBe('Retain');
+    const roleId = accounts[0]!.Properties.CloudWatchRoleArn['Fn::GetAtt'][0];
+    expect(res[roleId]!.DeletionPolicy).toBe('Retain');
   });
 });
 
@@ -343,6 +355,17 @@ describe('Lambda functions', () => {
     expect(resources[logGroupId]!.Properties.RetentionInDays).toBe(LOG_RETENTION);
   });
 
+  it('only the SSE function has reserved concurrency (the most streams open at once); sseReservedConcurrency=0 removes it', () => {
+    for (const name of FUNCTION_NAMES) {
+      const reserved = resources[fnId(name)]!.Properties.ReservedConcurrentExecutions;
+      expect(reserved, name).toBe(name === 'sse' ? LIMITS.sseReservedConcurrency : undefined);
+    }
+    const { stack: unreserved } = createChatApp({ context: { 'aws:cdk:bundling-stacks': [], sseReservedConcurrency: '0' } });
+    const fns = Template.fromStack(unreserved).findResources('AWS::Lambda::Function');
+    expect(Object.values(fns).filter((r) => r.Properties.ReservedConcurrentExecutions !== undefined)).toEqual([]);
+    expect(() => createChatApp({ context: { 'aws:cdk:bundling-stacks': [], sseReservedConcurrency: '-1' } })).toThrow(/sseReservedConcurrency/);
+  });
+
   it.each(FUNCTION_NAMES)('%s: environment from ENV', (name) => {
     const vars = resources[fnId(name)]!.Properties.Environment.Variables as Json;
     expect(vars[ENV.stage]).toBe(STAGE);
@@ -414,15 +437,14 @@ describe('IAM least privilege', () => {
     expect(manage).toBe(ACCESS[name].manageConnections === true);
   });
 
-  it('sse cannot write anything but its own logs', () => {
-    const actions = statementsOf('sse')
-      .flatMap((s) => asArray<string>(s.Action))
-      .filter((a) => !a.startsWith('logs:'));
-    expect(actions.filter((a) => /Put|Update|Delete|Write|Send|ManageConnections/.test(a))).toEqual([]);
+  it('sse writes nothing but its own logs and its stream leases (Put/Delete on the messages table)', () => {
+    const statements = statementsOf('sse');
+    const actions = statements.flatMap((s) => asArray<string>(s.Action)).filter((a) => !a.startsWith('logs:'));
+    expect(actions.filter((a) => /Update|Write|Send|ManageConnections|Batch/.test(a))).toEqual([]);
+    const writes = statements.filter((s) => asArray<string>(s.Action).some((a) => /^dynamodb:(Put|Delete)/.test(a)));
+    expect(writes.map((s) => JSON.stringify(s.Resource))).toEqual([JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.data.tables.Messages), 'Arn'] })]);
     // Reads its table, and the HS256 secret parameter to verify tokens.
-    expect(actions.every((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:Get') || a.startsWith('ssm:Describe'))).toBe(
-      true,
-    );
+    expect(actions.every((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:Get') || a.startsWith('ssm:Describe'))).toBe(true);
   });
 
   it('ManageConnections is scoped to the WebSocket API stage', () => {
@@ -451,7 +473,7 @@ describe('IAM least privilege', () => {
 });
 
 describe('monitoring', () => {
-  it('alarms on DLQ depth, function errors/throttles, HTTP 5xx and WS integration errors', () => {
+  it('alarms on DLQ depth, function errors/throttles, logged errors, HTTP 5xx and WS execution errors', () => {
     const topicId = logicalId(stack.monitoring.topic);
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     for (const a of alarms) {
@@ -474,8 +496,29 @@ describe('monitoring', () => {
       expect(has('Throttles', [dim]), `${name} Throttles`).toBe(true);
     }
     expect(has('5xx', [{ Name: 'ApiId', Value: { Ref: logicalId(stack.httpApi.api) } }])).toBe(true);
-    expect(has('IntegrationError', [{ Name: 'ApiId', Value: { Ref: logicalId(stack.webSocketApi.api) } }])).toBe(true);
-    expect(alarms).toHaveLength(QUEUES.length + FUNCTION_NAMES.length * 2 + 2);
+    expect(has('ExecutionError', [{ Name: 'ApiId', Value: { Ref: logicalId(stack.webSocketApi.api) } }])).toBe(true);
+    expect(alarms.filter((a) => a.MetricName === LOGGED_ERRORS_METRIC.metricName)).toHaveLength(1);
+    expect(alarms).toHaveLength(QUEUES.length + FUNCTION_NAMES.length * 2 + 3);
+  });
+
+  it('client mistakes do not page: no alarm on WebSocket IntegrationError or ClientError, or on 4xx', () => {
+    // A $connect answered 4xx (refused origin or room) counts as an IntegrationError; a bad token
+    // is a deny (403), not an authorizer error.
+    const metrics = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.MetricName);
+    for (const clientMetric of ['IntegrationError', 'ClientError', '4xx', '4XXError']) expect(metrics).not.toContain(clientMetric);
+  });
+
+  it('every function log group feeds the logged-errors metric with its ERROR lines', () => {
+    const filters = ofType('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    expect(filters.map((f) => f.LogGroupName.Ref).sort()).toEqual(FUNCTION_NAMES.map((n) => logicalId(stack.functions[n].logGroup)).sort());
+    for (const f of filters) {
+      expect(f.FilterPattern).toBe('{ $.level = "ERROR" }');
+      expect(f.MetricTransformations).toEqual([
+        { MetricNamespace: LOGGED_ERRORS_METRIC.namespace, MetricName: LOGGED_ERRORS_METRIC.metricName, MetricValue: '1' },
+      ]);
+    }
+    // Function.logGroup returned the functions' own groups: no LogRetention custom resource.
+    expect(Object.values(resources).filter((r) => r.Type === 'Custom::LogRetention')).toEqual([]);
   });
 
   it('the alarm topic enforces TLS, lets CloudWatch publish and mails the configured address', () => {
@@ -637,6 +680,34 @@ describe('authentication', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/"AUTH_SECRET"/);
   });
 
+  it('the deployed stack never sets AUTH_MODE=off: every identity function gets jwt, whatever the key source', () => {
+    const variants = [
+      {},
+      { authSecretParameterName: '', authJwksUrl: 'https://issuer.example.com/jwks.json', authIssuer: 'https://issuer.example.com' },
+      { authSecretParameterName: '', authCognitoUserPoolId: 'eu-west-1_AbC123', authCognitoClientId: 'client-1' },
+    ];
+    const templates = [template.toJSON(), ...variants.map((v) => Template.fromStack(appWith(v).stack).toJSON())];
+    for (const t of templates) {
+      const fns = Object.entries(t.Resources as Record<string, Json>).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+      expect(fns).toHaveLength(FUNCTION_NAMES.length);
+      for (const [id, fn] of fns) {
+        const mode = fn.Properties.Environment?.Variables?.[AUTH_ENV.mode];
+        expect([undefined, 'jwt'], id).toContain(mode);
+      }
+      expect(JSON.stringify(t)).not.toMatch(/"AUTH_MODE":\s*"off"/);
+    }
+    for (const name of IDENTITY_FUNCTIONS) expect(envOf(resources, fnId(name))[AUTH_ENV.mode], name).toBe('jwt');
+  });
+
+  it('the stack has no way to ask for AUTH_MODE=off: the environment builder only knows jwt', () => {
+    const all = [
+      resolveAuth({ secretParameterName: '/chat/x/jwt' }),
+      resolveAuth({ jwksUrl: 'https://i.example.com/jwks', issuer: 'https://i.example.com' }),
+      resolveAuth({ cognitoUserPoolId: 'eu-west-1_A1', cognitoClientId: 'c' }),
+    ];
+    for (const auth of all) expect(authEnvironment(auth)[AUTH_ENV.mode]).toBe('jwt');
+  });
+
   it('the HS256 secret: only the token verifiers may read it, on exactly that parameter; no KMS grant for aws/ssm', () => {
     const parameterArn = {
       'Fn::Join': [
@@ -673,14 +744,69 @@ function appWith(context: Record<string, unknown>) {
 }
 
 describe('auth configuration', () => {
+  it('cognito=true: the stack creates the pool and client; identity functions accept its access tokens', () => {
+    const { stack: s } = appWith({ cognito: 'true', authSecretParameterName: '' });
+    const t = Template.fromStack(s).toJSON();
+    const res = t.Resources as Record<string, Json>;
+    const [poolId] = Object.entries(res).find(([, r]) => r.Type === 'AWS::Cognito::UserPool')!;
+    const [clientId] = Object.entries(res).find(([, r]) => r.Type === 'AWS::Cognito::UserPoolClient')!;
+    for (const name of FUNCTION_NAMES) {
+      if (!ACCESS[name].auth) continue;
+      expect(envOf(res, logicalId(s.functions[name].fn)), name).toMatchObject({
+        [AUTH_ENV.mode]: 'jwt',
+        [AUTH_ENV.cognitoUserPoolId]: { Ref: poolId },
+        [AUTH_ENV.audience]: { Ref: clientId },
+        [AUTH_ENV.tokenUse]: 'access',
+      });
+    }
+    expect(JSON.stringify(res)).not.toContain('ssm:');
+    expect(Object.keys(t.Outputs)).toEqual(expect.arrayContaining(['UserPoolId', 'UserPoolClientId']));
+    expect(new AwsSolutionsChecks().validateScope(s).violations).toEqual([]);
+  });
+
   it('needs a key source, and names the context keys in the error', () => {
-    expect(() => appWith({ authSecretParameterName: '' })).toThrow(/no token key source.*authJwksUrl.*authSecretParameterName/s);
+    expect(() => resolveAuth(undefined)).toThrow(/no token key source.*cognito=true.*authCognitoUserPoolId.*authJwksUrl.*authSecretParameterName/s);
+  });
+
+  it('defaults to the HS256 secret parameter of the stage; any other choice replaces the default', () => {
+    expect(authFromContext(new App(), 'qa').secretParameterName).toBe('/chat/qa/jwt-secret');
+    expect(authFromContext(new App({ context: { authSecretParameterName: '' } }), 'dev').secretParameterName).toBe('/chat/dev/jwt-secret');
+    const jwks = { authJwksUrl: 'https://issuer.example.com/jwks.json', authIssuer: 'https://issuer.example.com' };
+    expect(authFromContext(new App({ context: jwks }), 'dev')).toMatchObject({ jwksUrl: jwks.authJwksUrl, secretParameterName: undefined });
+    expect(authFromContext(new App({ context: { cognito: 'true' } }), 'dev')).toMatchObject({ createUserPool: true, secretParameterName: undefined });
+    expect(authFromContext(new App({ context: { cognito: true } }), 'dev').secretParameterName).toBeUndefined();
   });
 
   it('refuses two key sources', () => {
     expect(() => appWith({ authJwksUrl: 'https://issuer.example.com/.well-known/jwks.json', authIssuer: 'https://issuer.example.com' })).toThrow(
-      /exactly one key source/,
+      /authJwksUrl and authSecretParameterName are configured; exactly one key source/,
     );
+    expect(() => appWith({ authCognitoUserPoolId: 'eu-west-1_abc', authCognitoClientId: 'c' })).toThrow(/exactly one key source/);
+    expect(() => resolveAuth({ createUserPool: true, secretParameterName: '/x' })).toThrow(/cognito=true and authSecretParameterName/);
+  });
+
+  it('an existing Cognito user pool: pool id and app client in the environment, no SSM access anywhere', () => {
+    const pool = { authSecretParameterName: '', authCognitoUserPoolId: 'eu-west-1_AbC123', authCognitoClientId: 'client-1' };
+    expect(() => appWith({ ...pool, authCognitoClientId: '' })).toThrow(/authCognitoClientId' is required/);
+    expect(() => appWith({ ...pool, authCognitoUserPoolId: 'not a pool' })).toThrow(/not a Cognito user pool id/);
+    const { stack: s } = appWith(pool);
+    const res = Template.fromStack(s).toJSON().Resources as Record<string, Json>;
+    for (const name of FUNCTION_NAMES) {
+      const env = envOf(res, logicalId(s.functions[name].fn));
+      if (!ACCESS[name].auth) continue;
+      expect(env).toEqual(
+        expect.objectContaining({
+          [AUTH_ENV.mode]: 'jwt',
+          [AUTH_ENV.cognitoUserPoolId]: 'eu-west-1_AbC123',
+          [AUTH_ENV.audience]: 'client-1',
+          [AUTH_ENV.tokenUse]: 'access',
+        }),
+      );
+      expect(Object.keys(env).filter((k) => k.startsWith('AUTH_')).sort()).toEqual(
+        [AUTH_ENV.mode, AUTH_ENV.cognitoUserPoolId, AUTH_ENV.audience, AUTH_ENV.tokenUse].sort(),
+      );
+    }
+    expect(JSON.stringify(res)).not.toContain('ssm:');
   });
 
   it('needs an issuer with a JWKS URL, an https JWKS URL, and a parameter name (not an ARN)', () => {

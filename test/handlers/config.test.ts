@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/shared/config.js';
 import { FUNCTIONS, type FunctionName } from '../../lambdas/shared/routes.js';
-import { RATE_LIMITED_FUNCTIONS } from '../../lib/chat-stack.js';
+import { INLINE_FANOUT_FUNCTIONS, RATE_LIMITED_FUNCTIONS } from '../../lib/chat-stack.js';
 import { loadFunctionTemplate } from '../../local/template.js';
 import { LOW_RATE_LIMITS } from '../support/env.js';
 
@@ -38,5 +38,18 @@ describe('rate limits as CDK context', () => {
 
   it('refuse a limit that is not a positive number', async () => {
     await expect(loadFunctionTemplate({ ratePerConnection: 0 })).rejects.toThrow(/ratePerConnection/);
+  });
+});
+
+describe('inline fan-out size as CDK context', () => {
+  it('becomes INLINE_FANOUT_MAX_MEMBERS of exactly the functions that deliver inline; 0 is allowed', async () => {
+    const template = await loadFunctionTemplate({ inlineFanoutMaxMembers: 0 });
+    for (const name of NAMES) {
+      const env = template.functions[name].environment;
+      if (INLINE_FANOUT_FUNCTIONS.includes(name)) expect(env[ENV.inlineFanoutMaxMembers], name).toBe('0');
+      else expect(env, name).not.toHaveProperty(ENV.inlineFanoutMaxMembers);
+    }
+    const deployed = await loadFunctionTemplate();
+    for (const name of NAMES) expect(deployed.functions[name].environment, name).not.toHaveProperty(ENV.inlineFanoutMaxMembers);
   });
 });

@@ -11,7 +11,6 @@ import { LIMITS } from '../../lambdas/shared/limits.js';
 import { LOW_RATE_LIMITS, startTestEnv, type TestEnv } from '../support/env.js';
 import { connectClients as connectClientsIn, rest, wsSend } from '../support/invoke.js';
 import { b64, padTo, png } from '../support/media.js';
-import type { ServerFrame } from '../support/recording-gateway.js';
 
 let env: TestEnv;
 

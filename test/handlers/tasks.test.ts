@@ -14,16 +14,16 @@ import { FanoutService } from '../../lambdas/domain/fanout.js';
 import type { FanoutTask, Task } from '../../lambdas/domain/tasks.js';
 import { LIMITS, TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
 import { connectionId, startTestEnv, type TestEnv } from '../support/env.js';
-import { connectClients as connectClientsIn, rest, wsConnect } from '../support/invoke.js';
+import { connectClients as connectClientsIn, rest, wsConnect, wsSend } from '../support/invoke.js';
 
 let env: TestEnv;
 
-// These tests are about the task consumer: messages are sent over REST, whose function hands every
-// fan-out to the queue (it has no @connections grant; small rooms of WebSocket sends are delivered
-// inline by the message path, test/handlers/fanout-design.test.ts).
+// These tests are about the task consumer: deployed with every fan-out through the queue (small
+// rooms are otherwise delivered inline by the message path, test/handlers/fanout-design.test.ts).
+const QUEUE_ONLY = { inlineFanoutMaxMembers: 0 };
 
 beforeAll(async () => {
-  env = await startTestEnv();
+  env = await startTestEnv({ context: QUEUE_ONLY });
 });
 afterAll(async () => {
   await env?.stop();
@@ -208,7 +208,7 @@ describe('malformed tasks and partial batch failures', () => {
       await env.sendRaw(JSON.stringify({ kind: 'fanout', key: 'k1' })),
       await env.sendRaw(JSON.stringify({ kind: 'greet', connectionId: '', frames: [] })),
     ];
-    await postText('valid one');
+    await wsSend(ids.a!, { action: 'send_text', data: { text: 'valid one', sender: 'a' } });
 
     const records = [...(await env.receiveRecords(10))];
     expect(records).toHaveLength(5);

@@ -74,7 +74,7 @@ describe('IAM gates', () => {
 
   it('denies @connections to a function without ManageConnections (403, AccessDeniedException)', async () => {
     const endpoint = rt.functions.wsMessage.environment.WS_MANAGEMENT_ENDPOINT!;
-    const client = as(new ApiGatewayManagementApiClient({ region: rt.region, endpoint, credentials: credentialsFor(rt.functions.http), maxAttempts: 1 }));
+    const client = as(new ApiGatewayManagementApiClient({ region: rt.region, endpoint, credentials: credentialsFor(rt.functions.wsConnect), maxAttempts: 1 }));
     const error = await client
       .send(new PostToConnectionCommand({ ConnectionId: 'abc=', Data: Buffer.from('{}') }))
       .then(() => undefined, (e: Error & { $metadata?: { httpStatusCode?: number } }) => e);

@@ -54,7 +54,7 @@ describe('auth on', () => {
 
   it('runs the $connect authorizer on the token query parameter', async () => {
     await expect(openWs(rt.wsUrl)).rejects.toMatchObject({ status: 401 });
-    await expect(openWs(`${rt.wsUrl}?token=garbage`)).rejects.toMatchObject({ status: 401 });
+    await expect(openWs(`${rt.wsUrl}?token=garbage`)).rejects.toMatchObject({ status: 403 });
     const client = await openWs(`${rt.wsUrl}?token=${await token('carol')}&room=${uniqueRoom('ws-auth')}`);
     clients.push(client);
     const connected = await client.nextEvent('connected');
