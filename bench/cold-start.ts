@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
-import { BUNDLE_BUDGET_BYTES, esbuildOptionsFor, PROJECT_ROOT } from '../lib/bundling.js';
+import { esbuildOptionsFor, PROJECT_ROOT } from '../lib/bundling.js';
 import { measureBundles } from './bundle-sizes.js';
 import { median, round } from './lib/stats.js';
 
@@ -37,7 +37,6 @@ export interface LoadChecks {
 export interface ColdStartFunction {
   name: FunctionName;
   kb: number;
-  withinBudget: boolean;
   /** SDK clients the bundle holds (and its floor constructs). */
   clients: string[];
   loadMs: number;
@@ -52,7 +51,6 @@ export interface ColdStartFunction {
 export interface ColdStartResult {
   node: string;
   spawns: number;
-  budgetKb: number;
   emptyFloor: { kb: number; loadMs: number };
   functions: ColdStartFunction[];
 }
@@ -230,7 +228,6 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     return {
       name: bundle.name,
       kb: bundle.kb,
-      withinBudget: bundle.bytes < BUNDLE_BUDGET_BYTES,
       clients: floor.specs.map((s) => s.label),
       loadMs: round(loadMs, 1),
       sdkFloorMs: round(sdkFloorMs, 1),
@@ -244,7 +241,6 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
   return {
     node: process.version,
     spawns,
-    budgetKb: kb(BUNDLE_BUDGET_BYTES),
     emptyFloor: { kb: kb(emptyBytes), loadMs: round(median(samples.get('empty')!), 1) },
     functions,
   };

@@ -117,7 +117,6 @@ export function evaluateTargets(r: BenchResults): Target[] {
   const targets: Target[] = [];
   if (r.coldStart) {
     for (const f of r.coldStart.functions) {
-      targets.push({ section: 'cold', target: `${f.name}: bundle < ${r.coldStart.budgetKb} KB`, measured: `${f.kb} KB`, met: f.withinBudget });
       targets.push({ section: 'cold', target: `${f.name}: load ≤ 1.2x SDK floor`, measured: `${f.ratio}x (${f.loadMs} vs ${f.sdkFloorMs} ms)`, met: f.ratio <= 1.2 });
       targets.push({
         section: 'cold',

@@ -17,8 +17,6 @@ import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
 /** Repository root (holds package-lock.json and lambdas/); esbuild runs here. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-/** Performance target (README): every bundle stays under this size. */
-export const BUNDLE_BUDGET_BYTES = 300 * 1024;
 
 /** Node version of the Lambda runtime (lib/constructs/chat-function.ts: NODEJS_24_X). */
 export const BUNDLE_TARGET = 'node24';

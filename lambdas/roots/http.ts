@@ -1,55 +1,14 @@
 /**
- * Composition root of the REST function: store and read messages, rate-limit, and deliver a room
- * message the way the WebSocket path does (inline to small rooms, else through the task queue), so
- * a sender mixing REST (large media) and WebSocket sends is delivered in the order it sent.
+ * Composition root of the REST function: the message path (lambdas/roots/message-path.ts), so a
+ * sender mixing REST (large media) and WebSocket sends is delivered the same way and in order.
  */
-import { ApiGatewayConnectionGateway, GATEWAY_PERMISSIONS } from '../adapters/apigw-gateway.js';
-import { dynamoClient, managementClient, sqsClient } from '../adapters/clients.js';
-import { CONNECTION_STORE_PERMISSIONS, DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
-import { CLIENT_ID_PERMISSIONS, DynamoClientIds } from '../adapters/dynamo-client-ids.js';
-import { DynamoRateCounter, RATE_COUNTER_PERMISSIONS } from '../adapters/dynamo-rate-counter.js';
-import { DynamoStreamStore, STREAM_STORE_PERMISSIONS } from '../adapters/dynamo-stream-store.js';
-import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue.js';
-import { ChatService } from '../domain/chat-service.js';
-import type { FanoutStats } from '../domain/delivery.js';
-import { StreamHistory } from '../domain/history.js';
-import { InlineFanout } from '../domain/inline-fanout.js';
-import { systemClock } from '../domain/ports.js';
-import { RateLimiter } from '../domain/rate-limit.js';
 import { loadConfig } from '../shared/config.js';
-import { declareRoot, uses } from './wiring.js';
+import { buildMessagePath, type MessagePathHooks, messagePathUses } from './message-path.js';
+import { declareRoot } from './wiring.js';
 
-const stream = uses(STREAM_STORE_PERMISSIONS, ['append', 'pageBefore', 'pageAfter']);
-const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send', 'sendBatch']);
-const connections = uses(CONNECTION_STORE_PERMISSIONS, ['listRoom', 'removeStale']);
-const gateway = uses(GATEWAY_PERMISSIONS, ['post']);
-const rate = uses(RATE_COUNTER_PERMISSIONS, ['increment']);
-const clientIds = uses(CLIENT_ID_PERMISSIONS, ['claim', 'release']);
+export const httpDeclaration = declareRoot(messagePathUses, 'identity');
 
-export const httpDeclaration = declareRoot([stream, tasks, connections, gateway, rate, clientIds], 'identity');
-
-export function buildHttpRoot(hooks: { onFanoutStats?: (stats: FanoutStats) => void } = {}) {
+export function buildHttpRoot(hooks: MessagePathHooks = {}) {
   const config = loadConfig();
-  const store = stream.narrow(new DynamoStreamStore(dynamoClient(), config.messagesTable));
-  const queue = tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl));
-  const inline = new InlineFanout({
-    connections: connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable)),
-    gateway: gateway.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint))),
-    tasks: queue,
-    maxMembers: config.inlineFanoutMaxMembers,
-    ...(hooks.onFanoutStats ? { onStats: hooks.onFanoutStats } : {}),
-  });
-  return {
-    sseUrl: config.sseUrl,
-    chat: new ChatService({
-      store,
-      tasks: queue,
-      clock: systemClock,
-      retentionDays: config.retentionDays,
-      inline,
-      clientIds: clientIds.narrow(new DynamoClientIds(dynamoClient(), config.messagesTable)),
-    }),
-    history: new StreamHistory(store),
-    rateLimiter: new RateLimiter(rate.narrow(new DynamoRateCounter(dynamoClient(), config.connectionsTable)), systemClock, config.rateLimits),
-  };
+  return { sseUrl: config.sseUrl, ...buildMessagePath(config, hooks) };
 }

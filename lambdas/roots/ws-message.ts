@@ -3,55 +3,22 @@
  * answer, inline fan-out of small rooms, and resume replays posted to the caller.
  */
 import { ApiGatewayConnectionGateway, GATEWAY_PERMISSIONS } from '../adapters/apigw-gateway.js';
-import { dynamoClient, managementClient, sqsClient } from '../adapters/clients.js';
+import { dynamoClient, managementClient } from '../adapters/clients.js';
 import { CONNECTION_STORE_PERMISSIONS, DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
-import { CLIENT_ID_PERMISSIONS, DynamoClientIds } from '../adapters/dynamo-client-ids.js';
-import { DynamoRateCounter, RATE_COUNTER_PERMISSIONS } from '../adapters/dynamo-rate-counter.js';
-import { DynamoStreamStore, STREAM_STORE_PERMISSIONS } from '../adapters/dynamo-stream-store.js';
-import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue.js';
-import { ChatService } from '../domain/chat-service.js';
-import type { FanoutStats } from '../domain/delivery.js';
-import { StreamHistory } from '../domain/history.js';
-import { InlineFanout } from '../domain/inline-fanout.js';
-import { systemClock } from '../domain/ports.js';
-import { RateLimiter } from '../domain/rate-limit.js';
 import { loadConfig } from '../shared/config.js';
+import { buildMessagePath, type MessagePathHooks, messagePathUses } from './message-path.js';
 import { declareRoot, uses } from './wiring.js';
 
-const stream = uses(STREAM_STORE_PERMISSIONS, ['append', 'pageBefore', 'pageAfter']);
-const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send', 'sendBatch']);
-const connections = uses(CONNECTION_STORE_PERMISSIONS, ['get', 'setRoom', 'remove', 'listRoom', 'removeStale']);
+const connections = uses(CONNECTION_STORE_PERMISSIONS, ['get', 'setRoom', 'remove']);
 const gateway = uses(GATEWAY_PERMISSIONS, ['post', 'disconnect']);
-const rate = uses(RATE_COUNTER_PERMISSIONS, ['increment']);
-const clientIds = uses(CLIENT_ID_PERMISSIONS, ['claim', 'release']);
 
-export const wsMessageDeclaration = declareRoot([stream, tasks, connections, gateway, rate, clientIds], 'identity');
+export const wsMessageDeclaration = declareRoot([...messagePathUses, connections, gateway], 'identity');
 
-export function buildWsMessageRoot(hooks: { onFanoutStats?: (stats: FanoutStats) => void } = {}) {
+export function buildWsMessageRoot(hooks: MessagePathHooks = {}) {
   const config = loadConfig();
-  const store = stream.narrow(new DynamoStreamStore(dynamoClient(), config.messagesTable));
-  const queue = tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl));
-  const connectionStore = connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable));
-  const apiGateway = gateway.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint)));
-  const inline = new InlineFanout({
-    connections: connectionStore,
-    gateway: apiGateway,
-    tasks: queue,
-    maxMembers: config.inlineFanoutMaxMembers,
-    ...(hooks.onFanoutStats ? { onStats: hooks.onFanoutStats } : {}),
-  });
   return {
-    gateway: apiGateway,
-    connections: connectionStore,
-    chat: new ChatService({
-      store,
-      tasks: queue,
-      clock: systemClock,
-      retentionDays: config.retentionDays,
-      inline,
-      clientIds: clientIds.narrow(new DynamoClientIds(dynamoClient(), config.messagesTable)),
-    }),
-    history: new StreamHistory(store),
-    rateLimiter: new RateLimiter(rate.narrow(new DynamoRateCounter(dynamoClient(), config.connectionsTable)), systemClock, config.rateLimits),
+    gateway: gateway.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint))),
+    connections: connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable)),
+    ...buildMessagePath(config, hooks),
   };
 }

@@ -1,0 +1,57 @@
+/**
+ * The message path both the REST and the WebSocket message functions wire: store and read a
+ * room's stream, rate-limit, claim client ids, and deliver (inline to small rooms, else through the
+ * task queue). One definition, so the two functions deliver the same way.
+ */
+import { ApiGatewayConnectionGateway, GATEWAY_PERMISSIONS } from '../adapters/apigw-gateway.js';
+import { dynamoClient, managementClient, sqsClient } from '../adapters/clients.js';
+import { CONNECTION_STORE_PERMISSIONS, DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
+import { CLIENT_ID_PERMISSIONS, DynamoClientIds } from '../adapters/dynamo-client-ids.js';
+import { DynamoRateCounter, RATE_COUNTER_PERMISSIONS } from '../adapters/dynamo-rate-counter.js';
+import { DynamoStreamStore, STREAM_STORE_PERMISSIONS } from '../adapters/dynamo-stream-store.js';
+import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue.js';
+import { ChatService } from '../domain/chat-service.js';
+import type { FanoutStats } from '../domain/delivery.js';
+import { StreamHistory } from '../domain/history.js';
+import { InlineFanout } from '../domain/inline-fanout.js';
+import { systemClock } from '../domain/ports.js';
+import { RateLimiter } from '../domain/rate-limit.js';
+import type { AppConfig } from '../shared/config.js';
+import { uses } from './wiring.js';
+
+const stream = uses(STREAM_STORE_PERMISSIONS, ['append', 'pageBefore', 'pageAfter']);
+const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send', 'sendBatch']);
+const members = uses(CONNECTION_STORE_PERMISSIONS, ['listRoom', 'removeStale']);
+const post = uses(GATEWAY_PERMISSIONS, ['post']);
+const rate = uses(RATE_COUNTER_PERMISSIONS, ['increment']);
+const clientIds = uses(CLIENT_ID_PERMISSIONS, ['claim', 'release']);
+
+export const messagePathUses = [stream, tasks, members, post, rate, clientIds];
+
+export interface MessagePathHooks {
+  onFanoutStats?: (stats: FanoutStats) => void;
+}
+
+export function buildMessagePath(config: AppConfig, hooks: MessagePathHooks = {}) {
+  const store = stream.narrow(new DynamoStreamStore(dynamoClient(), config.messagesTable));
+  const queue = tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl));
+  const inline = new InlineFanout({
+    connections: members.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable)),
+    gateway: post.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint))),
+    tasks: queue,
+    maxMembers: config.inlineFanoutMaxMembers,
+    ...(hooks.onFanoutStats ? { onStats: hooks.onFanoutStats } : {}),
+  });
+  return {
+    chat: new ChatService({
+      store,
+      tasks: queue,
+      clock: systemClock,
+      retentionDays: config.retentionDays,
+      inline,
+      clientIds: clientIds.narrow(new DynamoClientIds(dynamoClient(), config.messagesTable)),
+    }),
+    history: new StreamHistory(store),
+    rateLimiter: new RateLimiter(rate.narrow(new DynamoRateCounter(dynamoClient(), config.connectionsTable)), systemClock, config.rateLimits),
+  };
+}
