@@ -77,11 +77,13 @@ export const RATE_LIMIT_CONTEXT = {
   ratePerUser: 'perUser',
 } as const satisfies Record<string, keyof RateLimitSettings>;
 
-/** The functions whose composition roots build a RateLimiter (lambdas/roots/http.ts, ws-message.ts). */
-export const RATE_LIMITED_FUNCTIONS: readonly FunctionName[] = ['http', 'wsMessage'];
-
-/** The functions whose composition roots deliver small rooms inline (lambdas/roots/http.ts, ws-message.ts). */
-export const INLINE_FANOUT_FUNCTIONS: readonly FunctionName[] = ['http', 'wsMessage'];
+/**
+ * The functions whose composition roots wire the message path (lambdas/roots/message-path.ts): they
+ * rate-limit, and deliver small rooms inline.
+ */
+const MESSAGE_PATH_FUNCTIONS: readonly FunctionName[] = ['http', 'wsMessage'];
+export const RATE_LIMITED_FUNCTIONS = MESSAGE_PATH_FUNCTIONS;
+export const INLINE_FANOUT_FUNCTIONS = MESSAGE_PATH_FUNCTIONS;
 
 const RATE_ENV: Record<keyof RateLimitSettings, string> = {
   windowSeconds: ENV.rateWindowSeconds,
