@@ -13,8 +13,6 @@ export interface SseOptions {
   publishes?: number;
   idleClients?: number;
   idleWindowMs?: number;
-  /** Handler environment overrides (`WS_URL: ''` makes sse.ts poll instead of relaying). */
-  handlerEnv?: Record<string, string>;
 }
 
 export interface SseResult {
@@ -50,7 +48,7 @@ export async function measureSse(options: SseOptions = {}): Promise<SseResult> {
   const publishes = options.publishes ?? 20;
   const idleClients = options.idleClients ?? 5;
   const idleWindowMs = options.idleWindowMs ?? 20_000;
-  const server = await startLiveServer('runtime', { handlerEnv: options.handlerEnv });
+  const server = await startLiveServer('runtime');
   const sources: EventSource[] = [];
   try {
     const room = `sse-${Date.now().toString(36)}`;

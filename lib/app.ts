@@ -6,9 +6,9 @@
 import { App, type AppProps, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { LIMITS } from '../lambdas/shared/limits.js';
+import { LIMITS, type RateLimitSettings } from '../lambdas/shared/limits.js';
 import { AUTH_CONTEXT, type AuthConfig, defaultSecretParameterName } from './auth.js';
-import { ChatStack, type ChatStackProps } from './chat-stack.js';
+import { ChatStack, type ChatStackProps, RATE_LIMIT_CONTEXT } from './chat-stack.js';
 import { DEFAULT_THROTTLE } from './constructs/throttle.js';
 
 export const DEFAULTS = {
@@ -72,6 +72,15 @@ function retentionDays(days: number): RetentionDays {
   return days as RetentionDays;
 }
 
+/** The message rate limits the context sets (unset ones keep RATE_LIMITS, the handlers' defaults). */
+function optionalRateLimits(app: App): Partial<RateLimitSettings> {
+  const limits: Partial<RateLimitSettings> = {};
+  for (const [key, setting] of Object.entries(RATE_LIMIT_CONTEXT) as Array<[string, keyof RateLimitSettings]>) {
+    if (raw(app, key) !== undefined && raw(app, key) !== null) limits[setting] = num(app, key, 0);
+  }
+  return limits;
+}
+
 /**
  * The token key source from context. With none of them set, the HS256 secret in the SSM parameter
  * `/chat/<stage>/jwt-secret`; anything else chosen replaces that default (two explicit choices
@@ -118,6 +127,8 @@ export function propsFromContext(app: App): ChatStackProps {
       rateLimit: num(app, 'throttleRateLimit', DEFAULT_THROTTLE.rateLimit),
       burstLimit: num(app, 'throttleBurstLimit', DEFAULT_THROTTLE.burstLimit),
     },
+    rateLimits: optionalRateLimits(app),
+    inlineFanoutMaxMembers: raw(app, 'inlineFanoutMaxMembers') == null ? undefined : count(app, 'inlineFanoutMaxMembers', 0),
     alarmEmail: str(app, 'alarmEmail'),
     // The account-wide API Gateway CloudWatch role is only replaced when asked (as CDK's own default).
     manageApiGatewayAccountRole: bool(app, 'manageApiGatewayAccountRole', false),

@@ -13,7 +13,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/config.js';
-import { LIMITS, TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
+import { LIMITS, type RateLimitSettings, TASK_QUEUE_SETTINGS } from '../lambdas/shared/limits.js';
 import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
 import { ACCESS, grantDeclared } from './access.js';
@@ -56,9 +56,40 @@ export interface ChatStackProps extends StackProps {
   alarmEmail?: string;
   /** See ChatWebSocketApi: set the account's API Gateway CloudWatch role (default false). */
   manageApiGatewayAccountRole?: boolean;
+  /**
+   * Message rate limits of the functions that rate-limit (RATE_* environment); a setting left out
+   * keeps the handlers' default (RATE_LIMITS).
+   */
+  rateLimits?: Partial<RateLimitSettings>;
   /** Reserved concurrency of the SSE function, i.e. the most streams open at once (0: none). */
   sseReservedConcurrency?: number;
+  /**
+   * Rooms up to this many members are delivered by the message path itself, larger ones through the
+   * task queue (0: every fan-out through the queue); unset keeps LIMITS.inlineFanoutMaxMembers.
+   */
+  inlineFanoutMaxMembers?: number;
 }
+
+/** Context keys of the rate limits (`-c ratePerConnection=100`), and the setting each one sets. */
+export const RATE_LIMIT_CONTEXT = {
+  rateWindowSeconds: 'windowSeconds',
+  ratePerConnection: 'perConnection',
+  ratePerUser: 'perUser',
+} as const satisfies Record<string, keyof RateLimitSettings>;
+
+/**
+ * The functions whose composition roots wire the message path (lambdas/roots/message-path.ts): they
+ * rate-limit, and deliver small rooms inline.
+ */
+const MESSAGE_PATH_FUNCTIONS: readonly FunctionName[] = ['http', 'wsMessage'];
+export const RATE_LIMITED_FUNCTIONS = MESSAGE_PATH_FUNCTIONS;
+export const INLINE_FANOUT_FUNCTIONS = MESSAGE_PATH_FUNCTIONS;
+
+const RATE_ENV: Record<keyof RateLimitSettings, string> = {
+  windowSeconds: ENV.rateWindowSeconds,
+  perConnection: ENV.ratePerConnection,
+  perUser: ENV.ratePerUser,
+};
 
 /** Stages that are always production. */
 export const PRODUCTION_STAGES = ['prod', 'production'];
@@ -157,6 +188,11 @@ export class ChatStack extends Stack {
       });
     }
     this.functions = functions;
+    const rateEnv = Object.entries(props.rateLimits ?? {}).map(([setting, value]) => [RATE_ENV[setting as keyof RateLimitSettings], String(value)] as const);
+    for (const name of RATE_LIMITED_FUNCTIONS) for (const [key, value] of rateEnv) functions[name].fn.addEnvironment(key, value);
+    if (props.inlineFanoutMaxMembers !== undefined) {
+      for (const name of INLINE_FANOUT_FUNCTIONS) functions[name].fn.addEnvironment(ENV.inlineFanoutMaxMembers, String(props.inlineFanoutMaxMembers));
+    }
     const fns = {} as Record<FunctionName, lambda.IFunction>;
     for (const name of Object.keys(functions) as FunctionName[]) fns[name] = functions[name].fn;
     const fnOf = (name: FunctionName) => functions[name].fn;

@@ -15,22 +15,22 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AUTH_ENV } from '../lambdas/auth/authenticator.js';
 import { ENV } from '../lambdas/shared/config.js';
 import { type FunctionName, SSE_PATH } from '../lambdas/shared/routes.js';
-import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
+import { TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { devTokenIssuer } from './authorizers.js';
 import { functionBundles } from './bundles.js';
 import { type CorsConfig, FUNCTION_URL_CORS, HTTP_API_CORS } from './cors.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources, provisionResources, startEmulators } from './emulators.js';
 import { type EventSource, startEventSource } from './event-source.js';
-import { type FunctionTable, type LocalResources, resolveFunctionTable } from './function-table.js';
+import type { FunctionTable } from './function-table.js';
+import { type FunctionPlane, startFunctionPlane } from './functions.js';
 import { type FunctionUrl, startFunctionUrl } from './function-url.js';
 import { DEV_TOKEN_PATH, type HttpApi, startHttpApi } from './http-api.js';
-import { credentialsFor, type FaultInjector, type Gate, IamAuthority, type IamRecorder, iamRecorder, startGate } from './iam-gate.js';
+import { credentialsFor, type FaultInjector, type IamRecorder } from './iam-gate.js';
 import { type AnyHandler, LOCAL_ACCOUNT } from './lambda.js';
 import { consoleLogger, type RuntimeLogger } from './log.js';
-import { FunctionSandboxes } from './sandbox.js';
+import type { FunctionSandboxes } from './sandbox.js';
 import { startSsmEmulator } from './ssm-emulator.js';
 import { awslambdaShim, type LocalResponseStream } from './streaming-shim.js';
 import { type FunctionTemplate, loadFunctionTemplate } from './template.js';
@@ -83,11 +83,6 @@ export interface RuntimeOptions {
    * template, synthesized and cached like the default one.
    */
   context?: Record<string, unknown>;
-  /**
-   * Variables the template does not give: a deviation from the deployed configuration, kept only for
-   * suites that still tune the rate limits this way (see local/README.md).
-   */
-  handlerEnv?: Record<string, string>;
   /** Enforce each function's role on its AWS calls (default true). */
   enforceIam?: boolean;
   /** Append the IAM decisions as JSONL here (default: CHAT_IAM_LOG_DIR, set by the test run). */
@@ -160,9 +155,6 @@ function sameOrigins(template: FunctionTemplate, origins: readonly string[]): bo
   return set((configured ?? '').split(',')) === set(origins);
 }
 
-/** The local stand-in of the WebSocket API id in execute-api ARNs and endpoint URLs. */
-const LOCAL_WS_API_ID = 'localwsapi';
-
 interface DataPlane {
   dynamoEndpoint?: string;
   sqsEndpoint?: string;
@@ -181,15 +173,6 @@ async function startDataPlane(options: RuntimeOptions, cleanups: Array<() => Pro
     sqsEndpoint: options.awsEndpoint,
     credentials: process.env.AWS_ACCESS_KEY_ID ? undefined : LOCAL_CREDENTIALS,
   };
-}
-
-/** `http://host:port/...` with the origin of `base` (queue URLs on their IAM gate). */
-function onOrigin(url: string, base: string): string {
-  const u = new URL(url);
-  const b = new URL(base);
-  u.protocol = b.protocol;
-  u.host = b.host;
-  return u.toString();
 }
 
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -227,12 +210,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // Public endpoints, listening first so that their URLs (ports may be 0) can go into the
     // functions' environment. A request that comes in before the sandboxes exist waits for them.
     const sandboxes = {} as Record<FunctionName, FunctionSandboxes>;
-    const gates: Gate[] = [];
+    let plane: FunctionPlane | undefined;
     // Stopped last (cleanups run in reverse): closing connections still runs `$disconnect`, whose
     // calls go through the gates.
     cleanups.push(async () => {
-      await Promise.all(Object.values(sandboxes).map((s) => s.stop()));
-      await Promise.all(gates.map((g) => g.stop()));
+      await plane?.stop();
     });
     let sandboxesReady!: () => void;
     const ready = new Promise<void>((resolve) => {
@@ -302,77 +284,34 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       sseStreamUrl: `${functionUrl.url}${SSE_PATH}`,
     };
 
-    // IAM gates in front of every AWS endpoint the functions call.
-    const enforce = options.enforceIam !== false;
-    let faults: FaultInjector | undefined;
-    // The authority needs the table, the table needs the gate URLs: the table is resolved twice
-    // (cheap), first with the gates' upstreams, then with the gates.
-    const localResources = (gateUrls: { dynamodb?: string; sqs?: string; executeApi: string }): LocalResources => ({
+    // The functions: IAM gates in front of every AWS endpoint they call, one sandbox pool each.
+    const started = await startFunctionPlane({
+      template,
+      bundles,
       region,
       account,
-      tables: Object.fromEntries(
-        TABLES.map((def) => [def.id, { name: resources.tables[def.id]!, arn: `arn:aws:dynamodb:${region}:${account}:table/${resources.tables[def.id]}` }]),
-      ),
-      queues: Object.fromEntries(
-        Object.entries(resources.queues).map(([id, q]) => [
-          id,
-          {
-            url: gateUrls.sqs ? onOrigin(q.url, gateUrls.sqs) : q.url,
-            arn: q.arn,
-            dlqUrl: gateUrls.sqs ? onOrigin(q.dlqUrl, gateUrls.sqs) : q.dlqUrl,
-            dlqArn: q.arn.replace(/:([^:]+)$/, ':$1-dlq'),
-          },
-        ]),
-      ),
-      webSocket: { apiId: LOCAL_WS_API_ID, managementBase: gateUrls.executeApi, wsBase: websocket.url },
+      resources,
+      dynamoEndpoint,
+      sqsEndpoint,
+      ssm,
+      managementBase: websocket.managementUrl,
+      wsBase: websocket.url,
       functionUrl: `${functionUrl.url}/`,
-      functionName: (fn) => `${options.resourcePrefix ?? 'chat-'}${fn}`,
+      resourcePrefix: options.resourcePrefix,
+      authSecret: tokens?.secret,
+      enforceIam: options.enforceIam,
+      iamLogDir: options.iamLogDir,
+      maxSandboxes: options.maxSandboxes,
+      sseTimeoutMs: options.sseTimeoutMs,
+      logLevel: options.logLevel,
+      quiet: options.quiet,
+      verbose: options.verbose,
+      logger,
     });
-    const draft = resolveFunctionTable(template, localResources({ executeApi: websocket.managementUrl }));
-    const recorder = iamRecorder(draft, options.iamLogDir ?? process.env.CHAT_IAM_LOG_DIR);
-    const authority = new IamAuthority(draft, { region, account }, recorder);
-    const gate = async (service: 'dynamodb' | 'sqs' | 'ssm' | 'execute-api', upstream: string | undefined) => {
-      if (!upstream || !enforce) return upstream;
-      const g = await startGate({ service, upstream, authority, apiId: LOCAL_WS_API_ID, logger, faults: () => faults, rewriteOrigin: service === 'sqs' });
-      gates.push(g);
-      return g.url;
-    };
-    const [dynamoGate, sqsGate, ssmGate, managementGate] = await Promise.all([
-      gate('dynamodb', dynamoEndpoint),
-      gate('sqs', sqsEndpoint),
-      gate('ssm', ssm.url),
-      gate('execute-api', websocket.managementUrl),
-    ]);
-    const functions = resolveFunctionTable(template, localResources({ dynamodb: dynamoGate, sqs: sqsGate, executeApi: managementGate! }));
-
-    // The token secret, where the template says the functions read it.
-    const secretParameter = Object.values(functions)
-      .map((fn) => fn.environment[AUTH_ENV.secretParameter])
-      .find((name): name is string => Boolean(name));
-    if (tokens && secretParameter) ssm.put({ name: secretParameter, value: tokens.secret });
-
-    // One sandbox pool per function, with exactly its template environment.
-    const endpoints: Record<string, string> = {};
-    if (dynamoGate) endpoints.AWS_ENDPOINT_URL_DYNAMODB = dynamoGate;
-    if (sqsGate) endpoints.AWS_ENDPOINT_URL_SQS = sqsGate;
-    if (ssmGate) endpoints.AWS_ENDPOINT_URL_SSM = ssmGate;
-    const deviations: Record<string, string> = { ...(tokens ? {} : { [AUTH_ENV.mode]: 'off' }), ...options.handlerEnv };
-    if (options.logLevel && !options.quiet) deviations.AWS_LAMBDA_LOG_LEVEL = options.logLevel.toUpperCase();
-    for (const fn of Object.values(functions)) {
-      sandboxes[fn.name] = new FunctionSandboxes({
-        fn: { ...fn, environment: { ...fn.environment, ...deviations } },
-        entry: bundles[fn.name],
-        region,
-        account,
-        endpoints,
-        logger,
-        quiet: options.quiet,
-        verbose: options.verbose,
-        maxSandboxes: options.maxSandboxes,
-        timeoutMs: fn.name === 'sse' ? options.sseTimeoutMs : undefined,
-      });
-    }
-    if (options.warm) await Promise.all(Object.values(sandboxes).map((s) => s.warm()));
+    plane = started;
+    const { functions, sqsGate } = started;
+    Object.assign(sandboxes, started.sandboxes);
+    if (options.warm) await started.warm();
     sandboxesReady();
 
     // The task queue's event source mapping, as the template configures it; it polls with the
@@ -385,7 +324,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       queueArn: mapping.eventSourceArn,
       region,
       endpoint: sqsGate,
-      credentials: enforce && sqsGate ? credentialsFor(tasksFn) : credentials,
+      credentials: started.enforced && sqsGate ? credentialsFor(tasksFn) : credentials,
       fn: tasksFn.name,
       handler: lazy(tasksFn.name),
       batchSize: mapping.batchSize,
@@ -411,19 +350,10 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       websocket,
       tasks,
       functions,
-      sandboxEndpoints: endpoints,
-      iam: recorder,
-      injectFaults(injector) {
-        faults = injector;
-      },
-      setFunctionTimeout(fn, ms) {
-        const sandbox = sandboxes[fn];
-        const previous = sandbox.timeoutMs;
-        sandbox.timeoutMs = ms;
-        return () => {
-          sandbox.timeoutMs = previous;
-        };
-      },
+      sandboxEndpoints: started.endpoints,
+      iam: started.iam,
+      injectFaults: started.injectFaults,
+      setFunctionTimeout: started.setFunctionTimeout,
       ...(tokens ? { issueToken: (sub: string, roles: string[] = []) => tokens.issue({ sub, roles }).token } : {}),
       stop() {
         stopped ??= cleanup();

@@ -39,7 +39,6 @@ export interface LiveServer extends LiveServerInfo {
 export interface LiveServerOptions {
   /** Runtime: concurrent SQS pollers of the task queue. */
   pollers?: number;
-  handlerEnv?: Record<string, string>;
 }
 
 export async function startLiveServer(kind: ServerKind, options: LiveServerOptions = {}): Promise<LiveServer> {
@@ -111,7 +110,7 @@ async function runtimeServer(options: LiveServerOptions, counters: Counters) {
     ssePort: 0,
     quiet: true,
     pollers: options.pollers,
-    handlerEnv: { RATE_PER_CONNECTION: '1000000', RATE_PER_USER: '1000000', ...options.handlerEnv },
+    context: { ratePerConnection: 1_000_000, ratePerUser: 1_000_000 },
   });
   return { info: { url: rt.wsUrl, httpUrl: rt.httpUrl, sseStreamUrl: rt.sseStreamUrl }, stop: () => rt.stop() };
 }

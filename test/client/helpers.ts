@@ -27,7 +27,7 @@ export async function startAuthRuntime(options: RuntimeOptions = {}): Promise<Ru
     quiet: true,
     auth: true,
     ...options,
-    handlerEnv: { RATE_PER_USER: '100000', RATE_PER_CONNECTION: '100000', POWERTOOLS_METRICS_DISABLED: 'true', ...options.handlerEnv },
+    context: { ratePerUser: 100_000, ratePerConnection: 100_000, ...options.context },
   });
 }
 

@@ -13,7 +13,7 @@ let rt: Runtime;
 
 beforeAll(async () => {
   // Three messages per connection every 2 s.
-  rt = await startAuthRuntime({ handlerEnv: { RATE_WINDOW_SECONDS: '2', RATE_PER_CONNECTION: '3', RATE_PER_USER: '100000' } });
+  rt = await startAuthRuntime({ context: { rateWindowSeconds: 2, ratePerConnection: 3, ratePerUser: 100_000 } });
 });
 
 afterEach(() => closeClients());

@@ -7,9 +7,7 @@
 import '../support/quiet.js';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { PassThrough, type Writable } from 'node:stream';
 import { Parser } from '@asyncapi/parser';
-import { SignJWT } from 'jose';
 import { WebSocketServer } from 'ws';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,8 +19,6 @@ import { buildMessage } from '../../lambdas/domain/messages.js';
 import type { ChatMessage, PublishedEvent, StreamItem } from '../../lambdas/domain/model.js';
 import { ulidFloor } from '../../lambdas/domain/ids.js';
 import { formatSse } from '../../lambdas/domain/sse.js';
-import type { ResponseMetadata } from '../../lambdas/handlers/common/streaming.js';
-import { resetAuth } from '../../lambdas/auth/authenticator.js';
 import { jsonCodec } from '../../lambdas/protocol/json-codec.js';
 import { socketioCodec } from '../../lambdas/protocol/socketio-codec.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
@@ -35,10 +31,10 @@ import { SOCKETIO_FRAMES } from '../../scripts/api-docs/socketio.js';
 import { SSE_MESSAGE_DOCS } from '../../scripts/api-docs/sse.js';
 import { WS_ACTION_DOCS, WS_EVENT_DOCS } from '../../scripts/api-docs/websocket.js';
 import { ERROR_CODES, chatMessageSchema, connectedEventSchema, errorDetailSchema, publishedEventSchema } from '../../scripts/api-docs/wire.js';
-import { handler as authorizerHandler } from '../../lambdas/handlers/authorizer.js';
-import { handler as httpHandler } from '../../lambdas/handlers/http.js';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { authorizeHttp } from '../../local/authorizers.js';
-import { connectionId, fakeContext, functionUrlEvent, httpEvent, startTestEnv, type TestEnv } from '../support/env.js';
+import { connectionId, functionUrlEvent, httpEvent, startTestEnv, type TestEnv } from '../support/env.js';
+import { StreamCapture } from '../support/stream-capture.js';
 import { wsConnect, wsSend } from '../support/invoke.js';
 
 type Json = Record<string, unknown>;
@@ -289,46 +285,30 @@ describe('API documents', () => {
  */
 describe('API documents against the handlers', () => {
   let env: TestEnv;
-  const savedAuthMode = process.env.AUTH_MODE;
+  let relayApi: WebSocketServer;
   const caller = { userId: 'alice', roles: 'admin' };
 
-  const savedSecret = process.env.AUTH_SECRET;
-  const secret = 'docs-test-secret-0123456789abcdef0123456789';
-  const globals = globalThis as unknown as { awslambda?: unknown };
-  const previousRuntime = globals.awslambda;
-
   beforeAll(async () => {
-    env = await startTestEnv();
-    process.env.AUTH_MODE = 'jwt';
-    process.env.AUTH_SECRET = secret;
-    resetAuth();
-    // The Lambda runtime's streaming API, minimal: metadata JSON, 8 NUL bytes, then the body.
-    globals.awslambda = {
-      streamifyResponse: <T>(fn: T) => fn,
-      HttpResponseStream: {
-        from(stream: Writable, metadata: ResponseMetadata): Writable {
-          stream.write(JSON.stringify(metadata));
-          stream.write(Buffer.alloc(8));
-          return stream;
-        },
-      },
-    };
+    // Stands in for the WebSocket API the SSE stream subscribes through: it greets the relay, and
+    // the stream then reads the history after Last-Event-ID.
+    relayApi = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(relayApi, 'listening');
+    relayApi.on('connection', (socket) => socket.send(JSON.stringify({ event: 'connected', data: { connection_id: 'relay', room: 'general' } })));
+    // Auth as deployed: the functions verify tokens signed with the environment's secret.
+    env = await startTestEnv({ auth: true, webSocketBase: `ws://127.0.0.1:${(relayApi.address() as AddressInfo).port}` });
   });
   afterAll(async () => {
-    for (const [key, value] of [['AUTH_MODE', savedAuthMode], ['AUTH_SECRET', savedSecret]] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-    resetAuth();
-    globals.awslambda = previousRuntime;
     await env?.stop();
+    for (const client of relayApi?.clients ?? []) client.terminate();
+    await new Promise((resolve) => relayApi?.close(resolve));
   });
 
   const restCall = async (method: string, path: string, body?: unknown) => {
     const event = httpEvent(method, path, body === undefined ? {} : { body });
     (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: caller };
-    return httpHandler(event, fakeContext({ functionName: 'http' }));
+    return (await env.invoke('http', event)) as APIGatewayProxyStructuredResultV2;
   };
+  const authorizer = (event: unknown) => env.invoke('authorizer', event);
 
   it('answers every REST request example as documented', async () => {
     let sent = 0;
@@ -379,7 +359,7 @@ describe('API documents against the handlers', () => {
   });
 
   it('documents the answers API Gateway gives before the handler on routes behind the authorizer', async () => {
-    const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    const token = env.tokens!.issue({ sub: 'alice' }).token;
     const responses = openapi.paths as Record<string, Record<string, { responses: Record<string, { content: Json }> }>>;
     for (const route of HTTP_ROUTES.filter((r) => r.auth === 'user')) {
       const documented = responses[route.path]![route.method.toLowerCase()]!.responses;
@@ -392,13 +372,13 @@ describe('API documents against the handlers', () => {
         { authorization: 'Bearer not-a-token', status: 403 },
       ];
       for (const { authorization, status } of cases) {
-        const decision = await authorizeHttp(authorizerHandler, event(authorization));
+        const decision = await authorizeHttp(authorizer, event(authorization));
         expect(decision, `${route.method} ${route.path} with ${authorization}`).toMatchObject({ allowed: false, status });
         const body = { message: (decision as { message: string }).message };
         const examples = at(documented, `/${status}/content/application~1json/examples`) as Record<string, { value: unknown }>;
         expect(Object.values(examples).map((e) => e.value)).toContainEqual(body);
       }
-      expect(await authorizeHttp(authorizerHandler, event(`Bearer ${token}`))).toMatchObject({ allowed: true, context: { userId: 'alice' } });
+      expect(await authorizeHttp(authorizer, event(`Bearer ${token}`))).toMatchObject({ allowed: true, context: { userId: 'alice' } });
     }
   });
 
@@ -408,41 +388,17 @@ describe('API documents against the handlers', () => {
       const route = HTTP_ROUTES.find((r) => r.operation === op)!;
       expect((await restCall(route.method, route.path, HTTP_DOCS[op].body!.examples[0]!.value)).statusCode).toBe(201);
     }
-    const token = await new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
-    const { streamEvents } = await import('../../lambdas/handlers/sse.js');
-    // Stands in for the WebSocket API the stream subscribes through: it greets the relay, and
-    // the stream then reads the history after Last-Event-ID (the events posted above).
-    const relayApi = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await once(relayApi, 'listening');
-    relayApi.on('connection', (socket) => socket.send(JSON.stringify({ event: 'connected', data: { connection_id: 'relay', room: 'general' } })));
-    const relayUrl = `ws://127.0.0.1:${(relayApi.address() as AddressInfo).port}`;
-    const stream = new PassThrough();
-    const chunks: Buffer[] = [];
-    const body = () => {
-      const all = Buffer.concat(chunks);
-      const separator = all.indexOf(Buffer.alloc(8));
-      return separator === -1 ? '' : all.subarray(separator + 8).toString('utf8');
-    };
-    const idLines = () => body().match(/^id: /gm)?.length ?? 0;
-    const threeEvents = new Promise<void>((resolve) => {
-      stream.on('data', (chunk: Buffer) => {
-        chunks.push(Buffer.from(chunk));
-        if (idLines() >= 3) resolve();
-      });
-    });
+    const token = env.tokens!.issue({ sub: 'alice' }).token;
+    const stream = new StreamCapture();
+    const idLines = () => stream.body.match(/^id: /gm)?.length ?? 0;
+    const body = () => stream.body;
     const query = new URLSearchParams({ room: 'general', token, lastEventId: start });
+    // A stream of 3 s (the function keeps 10 s before its timeout): the events are read at once.
+    const restore = env.setFunctionTimeout('sse', 13_000);
     try {
-      const done = streamEvents(functionUrlEvent('GET', `/api/events?${query}`), stream, fakeContext({ functionName: 'sse', timeoutMs: 900_000 }), {
-        relayUrl,
-        maxStreamMs: 10_000,
-      });
-      // A rejected request ends the stream at once: the assertions below then say what came instead.
-      await Promise.race([threeEvents, done]);
-      stream.destroy();
-      await done;
+      await env.invokeStreaming('sse', functionUrlEvent('GET', `/api/events?${query}`), stream);
     } finally {
-      for (const client of relayApi.clients) client.terminate();
-      await new Promise((resolve) => relayApi.close(resolve));
+      restore();
     }
     expect(idLines(), body()).toBeGreaterThanOrEqual(3);
     const events = body()

@@ -232,7 +232,7 @@ beforeAll(async () => {
     awsEndpoint: proxy.url,
     visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
     maxReceiveCount: MAX_RECEIVE_COUNT,
-    handlerEnv: { RATE_PER_USER: '1000000', RATE_PER_CONNECTION: '1000000', POWERTOOLS_METRICS_DISABLED: 'true' },
+    context: { ratePerUser: 1_000_000, ratePerConnection: 1_000_000 },
     logger: {
       info: (line) => {
         if (line.includes('invocation failed')) invocationFailures.push(line);

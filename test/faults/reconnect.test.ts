@@ -28,7 +28,7 @@ beforeAll(async () => {
     wsPort: 0,
     ssePort: 0,
     quiet: true,
-    handlerEnv: { RATE_PER_USER: '1000000', RATE_PER_CONNECTION: '1000000', POWERTOOLS_METRICS_DISABLED: 'true' },
+    context: { ratePerUser: 1_000_000, ratePerConnection: 1_000_000 },
   });
   rt.injectFaults(injector.gateFaults());
 });

@@ -7,19 +7,17 @@
  * Seeded and reproducible: FUZZ_SEED=<n> replays a run; FUZZ_RUNS scales the case count.
  */
 import '../support/quiet.js';
-import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHs256, verifyJwt } from '../../lambdas/auth/jwt.js';
 import { ChatError } from '../../lambdas/domain/errors.js';
-import { processBatch } from '../../lambdas/handlers/tasks.js';
-import { streamEvents } from '../../lambdas/handlers/sse.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { HTTP_ROUTES, WS_ACTIONS } from '../../lambdas/shared/routes.js';
-import { connectionId, fakeContext, functionUrlEvent, startTestEnv, type TestEnv } from '../support/env.js';
+import { connectionId, functionUrlEvent, startTestEnv, type TestEnv } from '../support/env.js';
 import { rest, wsConnect, wsSendRaw } from '../support/invoke.js';
 import { AUDIO, b64, IMAGES } from '../support/media.js';
+import { StreamCapture } from '../support/stream-capture.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
 const SCALE = Number(process.env.FUZZ_RUNS_SCALE ?? 1);
@@ -279,7 +277,7 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
               awsRegion: 'us-east-1',
             }) as SQSRecord,
         );
-        const result = await processBatch({ Records: records }, fakeContext({ functionName: 'tasks' }));
+        const result = await env.processRecords(records);
         expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(records.map((r) => r.messageId).sort());
       }),
       { seed: SEED + 5, numRuns: runs(800), endOnFailure: true },
@@ -287,18 +285,8 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
   });
 
   it('SSE: bad rooms, Last-Event-ID values, methods and paths get a 4xx JSON error before any stream', async () => {
-    const installed = globalThis as unknown as { awslambda?: unknown };
-    const previous = installed.awslambda;
-    const seen: { meta?: { statusCode: number } } = {};
-    installed.awslambda = {
-      streamifyResponse: (fn: unknown) => fn,
-      HttpResponseStream: {
-        from(stream: PassThrough, m: { statusCode: number }) {
-          seen.meta = m;
-          return stream;
-        },
-      },
-    };
+    // A request that were valid would stream until shortly before the timeout (10 s margin): 1 s.
+    const restore = env.setFunctionTimeout('sse', 11_000);
     try {
       const request = fc.oneof(
         badRoom.filter((r) => typeof r === 'string').map((room) => ({ method: 'GET', target: `/api/events?room=${encodeURIComponent(room as string)}`, headers: {} })),
@@ -309,20 +297,17 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
       await fc.assert(
         fc.asyncProperty(request, async ({ method, target, headers }) => {
           count('sse');
-          seen.meta = undefined;
-          const out = new PassThrough();
-          const chunks: Buffer[] = [];
-          out.on('data', (c: Buffer) => chunks.push(c));
-          await streamEvents(functionUrlEvent(method, target, { headers }), out, fakeContext({ timeoutMs: 30_000 }), { maxStreamMs: 0 });
-          const raw = Buffer.concat(chunks).toString('utf8');
-          const status = (seen as { meta?: { statusCode: number } }).meta?.statusCode;
+          const out = new StreamCapture();
+          await env.invokeStreaming('sse', functionUrlEvent(method, target, { headers }), out);
+          const raw = out.body;
+          const status = out.metadata?.statusCode;
           expect(status, `${method} ${target} ${JSON.stringify(headers)}`).toBeDefined();
           assertClientError(status!, raw);
         }),
         { seed: SEED + 6, numRuns: runs(800), endOnFailure: true },
       );
     } finally {
-      installed.awslambda = previous;
+      restore();
     }
   });
 

@@ -4,28 +4,20 @@
  * ids that make a retried send store and deliver the message once.
  */
 import '../support/quiet.js';
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StreamHistory } from '../../lambdas/domain/history.js';
 import type { ChatMessage, StreamItem } from '../../lambdas/domain/model.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
-import { handler as messageHandler } from '../../lambdas/handlers/ws-message.js';
-import { resetRoots } from '../../lambdas/roots/wiring.js';
-import { fakeContext, startTestEnv, type TestEnv, wsMessageEvent } from '../support/env.js';
+import { LOW_RATE_LIMITS, startTestEnv, type TestEnv } from '../support/env.js';
 import { connectClients as connectClientsIn, rest, wsSend } from '../support/invoke.js';
 import { b64, padTo, png } from '../support/media.js';
-import type { ServerFrame } from '../support/recording-gateway.js';
 
 let env: TestEnv;
-const RATE_ENV = { RATE_WINDOW_SECONDS: '1000000000', RATE_PER_CONNECTION: '1000', RATE_PER_USER: '1000' };
 
 beforeAll(async () => {
-  Object.assign(process.env, RATE_ENV);
   env = await startTestEnv();
 });
 afterAll(async () => {
-  for (const key of Object.keys(RATE_ENV)) delete process.env[key];
-  resetRoots();
   await env?.stop();
 });
 beforeEach(async () => {
@@ -103,22 +95,43 @@ describe('history pages stay under the Lambda response limit', () => {
 });
 
 describe('resume and the function deadline', () => {
-  /** A context whose remaining time runs out once `posts` frames have reached the connection. */
-  function contextEndingAfter(connection: string, posts: number): Context {
-    const base = fakeContext({ functionName: 'ws-message', timeoutMs: 10_000 });
-    return { ...base, getRemainingTimeInMillis: () => (env.gateway.framesFor(connection).length < posts ? 9_000 : 100) };
+  /**
+   * The function's timeout shortened to `timeoutMs`; with `holdPost`, the post of frame number
+   * `after + 1` to the connection is held `ms` at the @connections gate (a slow post): once it is
+   * through, less than the reply margin is left.
+   */
+  async function withDeadline<T>(timeoutMs: number, holdPost: { after: number; ms: number } | undefined, run: () => Promise<T>): Promise<T> {
+    let posts = 0;
+    env.injectFaults({
+      decide: (call) => {
+        if (!holdPost || call.service !== 'execute-api' || call.request.method !== 'POST') return undefined;
+        posts++;
+        return posts === holdPost.after + 1 ? { type: 'delay', ms: holdPost.ms } : undefined;
+      },
+    });
+    const restore = env.setFunctionTimeout('wsMessage', timeoutMs);
+    try {
+      return await run();
+    } finally {
+      restore();
+      env.injectFaults(undefined);
+    }
   }
 
   it('stops before the deadline with complete: false and the id to continue from; continuing replays the rest once', async () => {
     const ids = await connectClients({ back: 'late' });
     const posted = await postImages('late', 8);
     env.gateway.reset();
-    const result = await messageHandler(wsMessageEvent(ids.back!, { action: 'resume', data: { after: posted[0]!.id } }), contextEndingAfter(ids.back!, 3));
-    const first = JSON.parse(result.body!) as ServerFrame;
-    expect(first).toEqual({ event: 'resumed', data: { room: 'late', count: 3, last_id: posted[3]!.id, complete: false } });
+    // 5 s to live; the 4th post takes 4.2 s: after it, under a second (the reply margin) is left.
+    expect(LIMITS.replyMarginMs).toBeGreaterThan(5_000 - 4_200);
+    const first = await withDeadline(5_000, { after: 3, ms: 4_200 }, () => wsSend(ids.back!, { action: 'resume', data: { after: posted[0]!.id } }));
+    const sent = env.gateway.framesFor(ids.back!).length;
+    expect(sent).toBeGreaterThanOrEqual(1);
+    expect(sent).toBeLessThan(7);
+    expect(first).toEqual({ event: 'resumed', data: { room: 'late', count: sent, last_id: posted[sent]!.id, complete: false } });
 
-    const second = await wsSend(ids.back!, { action: 'resume', data: { after: posted[3]!.id } });
-    expect(second).toEqual({ event: 'resumed', data: { room: 'late', count: 4, last_id: posted[7]!.id, complete: true } });
+    const second = await wsSend(ids.back!, { action: 'resume', data: { after: posted[sent]!.id } });
+    expect(second).toEqual({ event: 'resumed', data: { room: 'late', count: 7 - sent, last_id: posted[7]!.id, complete: true } });
     const replayed = env.gateway.eventsFor(ids.back!).map((f) => (f.data as ChatMessage).id);
     expect(replayed).toEqual(posted.slice(1).map((m) => m.id));
   });
@@ -127,20 +140,24 @@ describe('resume and the function deadline', () => {
     const ids = await connectClients({ back: 'none' });
     const posted = await postImages('none', 2);
     env.gateway.reset();
-    const result = await messageHandler(wsMessageEvent(ids.back!, { action: 'resume', data: { after: posted[0]!.id } }), contextEndingAfter(ids.back!, 0));
-    expect(JSON.parse(result.body!)).toEqual({ event: 'resumed', data: { room: 'none', count: 0, last_id: posted[0]!.id, complete: false } });
+    // A timeout shorter than the reply margin: out of time from the start.
+    const reply = await withDeadline(LIMITS.replyMarginMs - 100, undefined, () => wsSend(ids.back!, { action: 'resume', data: { after: posted[0]!.id } }));
+    expect(reply).toEqual({ event: 'resumed', data: { room: 'none', count: 0, last_id: posted[0]!.id, complete: false } });
     expect(env.gateway.framesFor(ids.back!)).toEqual([]);
   });
 });
 
 describe('every WebSocket action counts toward the rate limit', () => {
-  beforeEach(() => {
-    Object.assign(process.env, { RATE_PER_CONNECTION: '3' });
-    resetRoots();
-    return () => {
-      Object.assign(process.env, RATE_ENV);
-      resetRoots();
-    };
+  // Deployed with low limits (CDK context): another template, another environment.
+  let lowLimits: TestEnv;
+  beforeAll(async () => {
+    lowLimits = await startTestEnv({ context: LOW_RATE_LIMITS });
+  });
+  afterAll(async () => {
+    await lowLimits?.stop();
+  });
+  beforeEach(async () => {
+    await lowLimits.resetData();
   });
 
   it.each([
@@ -149,7 +166,7 @@ describe('every WebSocket action counts toward the rate limit', () => {
     ['resume', { after: '00000000000000000000000000' }],
     ['leave', {}],
   ])('%s', async (action, data) => {
-    const ids = await connectClients({ busy: 'general' });
+    const ids = await connectClientsIn(lowLimits, { busy: 'general' });
     for (let i = 0; i < 3; i++) expect((await wsSend(ids.busy!, { action, data })).event).not.toBe('error');
     const limited = await wsSend(ids.busy!, { action, data });
     expect(limited).toMatchObject({ event: 'error', data: { code: 'rate_limited' } });

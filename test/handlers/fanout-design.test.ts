@@ -8,15 +8,13 @@ import '../support/quiet.js';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiGatewayConnectionGateway } from '../../lambdas/adapters/apigw-gateway.js';
-import { dynamoClient, managementClient, sqsClient } from '../../lambdas/adapters/clients.js';
 import { DynamoConnectionStore } from '../../lambdas/adapters/dynamo-connection-store.js';
 import { DynamoTaskLedger } from '../../lambdas/adapters/dynamo-task-ledger.js';
 import { SqsTaskQueue } from '../../lambdas/adapters/sqs-task-queue.js';
 import { AdaptiveConcurrency } from '../../lambdas/domain/adaptive-concurrency.js';
 import { FanoutService } from '../../lambdas/domain/fanout.js';
 import type { FanoutTask, Task } from '../../lambdas/domain/tasks.js';
-import { processBatch } from '../../lambdas/handlers/tasks.js';
-import { connectionId, fakeContext, startTestEnv, type TestEnv } from '../support/env.js';
+import { connectionId, startTestEnv, type TestEnv } from '../support/env.js';
 import { rest, wsConnect, wsSend } from '../support/invoke.js';
 
 let env: TestEnv;
@@ -47,10 +45,10 @@ const taskOf = (body: string) => JSON.parse(body) as Task;
 
 function service(options: { pageSize?: number; partSize?: number } = {}) {
   return new FanoutService({
-    connections: new DynamoConnectionStore(dynamoClient(), env.tables.connections),
-    gateway: new ApiGatewayConnectionGateway(managementClient(process.env.WS_MANAGEMENT_ENDPOINT!)),
-    tasks: new SqsTaskQueue(sqsClient(), env.queue.url),
-    ledger: new DynamoTaskLedger(dynamoClient(), env.tables.messages),
+    connections: new DynamoConnectionStore(env.ddb, env.tables.connections),
+    gateway: new ApiGatewayConnectionGateway(env.management),
+    tasks: new SqsTaskQueue(env.sqs, env.queue.url),
+    ledger: new DynamoTaskLedger(env.ddb, env.tables.messages),
     ...options,
   });
 }
@@ -102,7 +100,7 @@ describe('large audiences: part tasks for parallel invocations', () => {
     const parts = records.map((r) => taskOf(r.body) as FanoutTask);
     expect(parts.map((p) => p.audience.type === 'connections' && p.audience.members.length).sort()).toEqual([1, 2, 2]);
     expect(new Set(parts.map((p) => p.key)).size).toBe(3);
-    expect(await processBatch({ Records: records }, fakeContext())).toEqual({ batchItemFailures: [] });
+    expect(await env.processRecords(records)).toEqual({ batchItemFailures: [] });
     await env.deleteRecords(records);
     for (const id of ids) expect(env.gateway.eventsFor(id)).toEqual([{ event: 'message', data: { n: 1 } }]);
   });

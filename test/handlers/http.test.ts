@@ -5,12 +5,11 @@
  */
 import '../support/quiet.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetRoots } from '../../lambdas/roots/wiring.js';
 import { isUlid } from '../../lambdas/domain/ids.js';
 import type { ChatMessage, PublishedEvent } from '../../lambdas/domain/model.js';
 import { LIMITS, MEDIA_MAX_BASE64_CHARS } from '../../lambdas/shared/limits.js';
 import { HTTP_ROUTES } from '../../lambdas/shared/routes.js';
-import { connectionId, SSE_URL, startTestEnv, type TestEnv } from '../support/env.js';
+import { connectionId, startTestEnv, type TestEnv } from '../support/env.js';
 import { rest, wsConnect, wsSend } from '../support/invoke.js';
 import { AUDIO, b64, IMAGES, mp3Frame, padTo, png, wav } from '../support/media.js';
 
@@ -264,31 +263,21 @@ describe('GET /api/messages (history)', () => {
 });
 
 describe('GET /api/events', () => {
+  /** The stream URL the template gives the function: the Function URL plus the stream path. */
+  const sseUrl = () => env.functions.http.environment.SSE_URL;
+
   it('redirects (307) to the SSE stream URL', async () => {
     const res = await rest('GET', '/api/events');
     expect(res.status).toBe(307);
-    expect(res.headers.location).toBe(SSE_URL);
+    expect(sseUrl()).toMatch(/^https:\/\/.+\/api\/events$/);
+    expect(res.headers.location).toBe(sseUrl());
     expect(res.raw).toBe('');
   });
 
   it('keeps the query string', async () => {
     const res = await rest('GET', '/api/events?room=lobby&lastEventId=01ARZ3NDEKTSV4RRFFQ69G5FAV');
     expect(res.status).toBe(307);
-    expect(res.headers.location).toBe(`${SSE_URL}?room=lobby&lastEventId=01ARZ3NDEKTSV4RRFFQ69G5FAV`);
-  });
-
-  it('answers 404 when no SSE URL is configured', async () => {
-    const saved = process.env.SSE_URL;
-    delete process.env.SSE_URL;
-    resetRoots();
-    try {
-      const res = await rest('GET', '/api/events');
-      expect(res.status).toBe(404);
-      expect(res.body.error.code).toBe('not_found');
-    } finally {
-      process.env.SSE_URL = saved;
-      resetRoots();
-    }
+    expect(res.headers.location).toBe(`${sseUrl()}?room=lobby&lastEventId=01ARZ3NDEKTSV4RRFFQ69G5FAV`);
   });
 });
 
@@ -389,16 +378,26 @@ describe('error paths: clear 4xx, nothing stored, nothing queued, nothing delive
   });
 
   it('hides internal failures behind a generic 500 without details', async () => {
-    const saved = process.env.MESSAGES_TABLE;
-    process.env.MESSAGES_TABLE = 'no-such-table';
-    resetRoots();
+    // DynamoDB answers every call of the function as for a table that does not exist.
+    env.injectFaults({
+      decide: (call) =>
+        call.service === 'dynamodb'
+          ? {
+              type: 'respond',
+              response: {
+                status: 400,
+                headers: { 'content-type': 'application/x-amz-json-1.0' },
+                body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: 'Requested resource not found' }),
+              },
+            }
+          : undefined,
+    });
     try {
       const res = await rest('POST', '/api/message', { body: { type: 'text', content: 'hi', sender: 'x' } });
       expect(res.status).toBe(500);
       expect(res.body).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
     } finally {
-      process.env.MESSAGES_TABLE = saved;
-      resetRoots();
+      env.injectFaults(undefined);
     }
     await expectNothingStored();
   });

@@ -1,96 +1,32 @@
 /**
- * The SSE handler (Lambda Function URL, RESPONSE_STREAM) driven with Function URL events through a
- * minimal `awslambda` shim: the stream's metadata prelude and body are captured from a PassThrough,
- * as the Lambda runtime would send them. Items are stored through the real REST handler; the relay
- * connects to a small WebSocket server standing in for the WebSocket API, to which the tests push
- * the frames fan-out would post (the whole path, fan-out included, runs in test/local/sse.test.ts).
+ * The SSE function (Lambda Function URL, RESPONSE_STREAM) as deployed, in its sandbox, driven with
+ * Function URL events: the stream's metadata and body are captured as the Function URL would get
+ * them. Items are stored through the REST function; the relay connects to a small WebSocket server
+ * standing in for the WebSocket API (the function's WS_URL), to which the tests push the frames
+ * fan-out would post (the whole path, fan-out included, runs in test/local/sse.test.ts). A stream
+ * lasts until 10 s before the function's timeout, which each test shortens to what it needs.
  */
 import '../support/quiet.js';
 import type { AddressInfo } from 'node:net';
-import { PassThrough, type Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { dynamoClient } from '../../lambdas/adapters/clients.js';
 import { DynamoStreamStore } from '../../lambdas/adapters/dynamo-stream-store.js';
 import { ulidFloor } from '../../lambdas/domain/ids.js';
 import type { ChatMessage, PublishedEvent, StreamItem } from '../../lambdas/domain/model.js';
-import type { ResponseMetadata } from '../../lambdas/handlers/common/streaming.js';
-import type { SseOptions } from '../../lambdas/handlers/sse.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
-import { fakeContext, functionUrlEvent, startTestEnv, type TestEnv } from '../support/env.js';
+import { functionUrlEvent, startTestEnv, type TestEnv } from '../support/env.js';
 import { rest } from '../support/invoke.js';
+import { StreamCapture } from '../support/stream-capture.js';
 import { waitFor } from '../support/wait.js';
 
-type SseModule = typeof import('../../lambdas/handlers/sse.js');
-/** The response stream type the streamified handler is declared with (a Writable at run time). */
-type ResponseStream = Parameters<NonNullable<SseModule['handler']>>[1];
-
-interface SseEvent {
-  id?: string;
-  event?: string;
-  data?: string;
-  retry?: number;
-  comments: string[];
-}
-
-/** Captures one streamed response: the runtime's metadata prelude, then the body. */
-class StreamCapture {
-  readonly stream = new PassThrough();
-  private readonly chunks: Buffer[] = [];
-
-  constructor() {
-    this.stream.on('data', (chunk: Buffer) => this.chunks.push(Buffer.from(chunk)));
-  }
-
-  private split(): { metadata?: ResponseMetadata; body: string } {
-    const all = Buffer.concat(this.chunks);
-    const separator = all.indexOf(Buffer.alloc(8));
-    if (separator === -1) return { body: '' };
-    return { metadata: JSON.parse(all.subarray(0, separator).toString('utf8')), body: all.subarray(separator + 8).toString('utf8') };
-  }
-
-  get metadata(): ResponseMetadata | undefined {
-    return this.split().metadata;
-  }
-
-  get body(): string {
-    return this.split().body;
-  }
-
-  /** Parsed SSE blocks (one per blank-line-terminated block). */
-  blocks(): SseEvent[] {
-    return this.body
-      .split('\n\n')
-      .filter((block) => block.length > 0)
-      .map((block) => {
-        const event: SseEvent = { comments: [] };
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) event.comments.push(line.slice(1).trim());
-          else if (line.startsWith('id: ')) event.id = line.slice(4);
-          else if (line.startsWith('event: ')) event.event = line.slice(7);
-          else if (line.startsWith('data: ')) event.data = line.slice(6);
-          else if (line.startsWith('retry: ')) event.retry = Number(line.slice(7));
-        }
-        return event;
-      });
-  }
-
-  /** The events that carry an id (messages, broadcasts, published events). */
-  events(): Array<{ id: string; event: string; data: unknown }> {
-    return this.blocks()
-      .filter((b) => b.id !== undefined)
-      .map((b) => ({ id: b.id!, event: b.event!, data: JSON.parse(b.data!) }));
-  }
-
-  /** The client goes away (EventSource closed). */
-  close(): void {
-    this.stream.destroy();
-  }
-}
+/** What the SSE function keeps before its timeout to end the stream cleanly (lambdas/handlers/sse.ts). */
+const END_MARGIN_MS = 10_000;
 
 /** Stands in for the WebSocket API: greets each relay with `connected`, then relays what tests push. */
 class RelayApi {
   private readonly rooms = new Map<WebSocket, string>();
+  /** Refuses every subscription (the WebSocket API unreachable for the relay). */
+  refusing = false;
 
   private constructor(private readonly server: WebSocketServer) {
     server.on('connection', (socket, request) => {
@@ -102,9 +38,11 @@ class RelayApi {
   }
 
   static async start(): Promise<RelayApi> {
-    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    let api: RelayApi | undefined;
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', verifyClient: () => api?.refusing !== true });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    return new RelayApi(server);
+    api = new RelayApi(server);
+    return api;
   }
 
   get url(): string {
@@ -127,48 +65,28 @@ class RelayApi {
 
 let env: TestEnv;
 let relay: RelayApi;
-let sse: SseModule;
-const globals = globalThis as unknown as { awslambda?: unknown };
-let previousRuntime: unknown;
 
 beforeAll(async () => {
-  // The Lambda runtime's streaming API, minimal: metadata JSON then 8 NUL bytes, then the body.
-  previousRuntime = globals.awslambda;
-  globals.awslambda = {
-    streamifyResponse: <T>(fn: T) => fn,
-    HttpResponseStream: {
-      from(stream: Writable, metadata: ResponseMetadata): Writable {
-        stream.write(JSON.stringify(metadata));
-        stream.write(Buffer.alloc(8));
-        return stream;
-      },
-    },
-  };
-  // Imported after the shim, so the module's `handler` export is the streamified one.
-  sse = await import('../../lambdas/handlers/sse.js');
   relay = await RelayApi.start();
-  process.env.WS_URL = relay.url;
-  env = await startTestEnv();
+  env = await startTestEnv({ webSocketBase: relay.url });
 });
 afterAll(async () => {
-  globals.awslambda = previousRuntime;
-  delete process.env.WS_URL;
-  await relay?.close();
   await env?.stop();
+  await relay?.close();
 });
 beforeEach(async () => {
   await env.resetData();
 });
 
-const FAST: SseOptions = { heartbeatMs: 60_000 };
-
-function open(target: string, headers: Record<string, string> = {}, options: SseOptions = {}) {
+/**
+ * Opens a stream that lasts `streamMs` (the function's timeout shortened to that plus the margin
+ * it keeps); `done` resolves when the invocation returned.
+ */
+function open(target: string, headers: Record<string, string> = {}, streamMs = 4_000) {
   const capture = new StreamCapture();
-  const done = sse.streamEvents(functionUrlEvent('GET', target, { headers }), capture.stream, fakeContext({ functionName: 'sse', timeoutMs: 900_000 }), {
-    ...FAST,
-    maxStreamMs: 10_000,
-    ...options,
-  });
+  // Restored once the invocation returned: the sandbox reads the timeout when the invocation starts.
+  const restore = env.setFunctionTimeout('sse', END_MARGIN_MS + streamMs);
+  const done = env.invokeStreaming('sse', functionUrlEvent('GET', target, { headers }), capture).finally(restore);
   return { capture, done };
 }
 
@@ -216,7 +134,7 @@ describe('SSE stream', () => {
     const m4 = await postText('four', 'resume');
     await postText('other room', 'other');
 
-    const { capture, done } = open('/api/events?room=resume', { 'Last-Event-ID': m2.id }, { maxStreamMs: 150 });
+    const { capture, done } = open('/api/events?room=resume', { 'Last-Event-ID': m2.id }, 150);
     await done;
     expect(capture.metadata?.statusCode).toBe(200);
     expect(capture.events()).toEqual([
@@ -230,13 +148,13 @@ describe('SSE stream', () => {
     const lastEvent = blocks.map((b) => b.id !== undefined).lastIndexOf(true);
     const retryAfterEvents = blocks.slice(lastEvent + 1).find((b) => b.retry !== undefined);
     expect(retryAfterEvents?.retry).toBe(LIMITS.sseRetryHintMs);
-    expect(capture.stream.writableEnded).toBe(true);
+    expect(capture.writableEnded).toBe(true);
   });
 
   it('takes the last event id from the lastEventId query parameter too', async () => {
     const m1 = await postText('one', 'q');
     const m2 = await postText('two', 'q');
-    const { capture, done } = open(`/api/events?room=q&lastEventId=${m1.id}`, {}, { maxStreamMs: 100 });
+    const { capture, done } = open(`/api/events?room=q&lastEventId=${m1.id}`, {}, 100);
     await done;
     expect(capture.events().map((e) => e.id)).toEqual([m2.id]);
   });
@@ -255,7 +173,7 @@ describe('SSE stream', () => {
     const x4 = await postText('x4', 'reconnect');
 
     const lastSeen = first.capture.events().at(-1)!.id;
-    const second = open('/api/events?room=reconnect', { 'last-event-id': lastSeen }, { maxStreamMs: 100 });
+    const second = open('/api/events?room=reconnect', { 'last-event-id': lastSeen }, 100);
     await second.done;
     const seen = [...first.capture.events(), ...second.capture.events()].map((e) => e.id);
     expect(seen).toEqual([x1.id, x2.id, x3.id, x4.id]);
@@ -263,7 +181,7 @@ describe('SSE stream', () => {
 
   it('resumes a backlog larger than one read without a gap', async () => {
     // Items written a minute ago, far outside the stream's look-back window, more than one page.
-    const store = new DynamoStreamStore(dynamoClient(), env.tables.messages);
+    const store = new DynamoStreamStore(env.ddb, env.tables.messages);
     const base = Date.now() - 60_000;
     const total = LIMITS.sseResumeMaxItems + 20;
     const items: StreamItem[] = Array.from({ length: total }, (_, i) => {
@@ -276,7 +194,7 @@ describe('SSE stream', () => {
     }
     const ids = items.map((item) => (item.kind === 'event' ? item.event.id : item.message.id));
 
-    const { capture, done } = open('/api/events?room=backlog', { 'Last-Event-ID': ids[0]! });
+    const { capture, done } = open('/api/events?room=backlog', { 'Last-Event-ID': ids[0]! }, 6_000);
     try {
       await waitFor(() => capture.events().length, (n) => n >= total - 1, { what: 'the whole backlog', timeoutMs: 5_000 });
     } finally {
@@ -287,21 +205,20 @@ describe('SSE stream', () => {
   });
 
   it('sends heartbeat comments while idle', async () => {
-    const { capture, done } = open('/api/events?room=idle', {}, { heartbeatMs: 20 });
-    await waitFor(() => capture.blocks().filter((b) => b.comments.includes('heartbeat')).length, (n) => n >= 2, {
-      what: 'two heartbeats',
+    // The deployed heartbeat interval: one stream a little longer than it.
+    const { capture, done } = open('/api/events?room=idle', {}, LIMITS.sseHeartbeatMs + 1_000);
+    await waitFor(() => capture.blocks().filter((b) => b.comments.includes('heartbeat')).length, (n) => n >= 1, {
+      what: 'a heartbeat',
+      timeoutMs: LIMITS.sseHeartbeatMs + 5_000,
     });
     capture.close();
     await done;
     expect(capture.events()).toEqual([]);
-  });
+  }, 60_000);
 
-  it('the streamified handler export serves the same stream', async () => {
-    expect(sse.handler).toBeTypeOf('function');
+  it('reads the last event id from the lowercase header EventSource sends', async () => {
     const m1 = await postText('one', 'h');
-    const capture = new StreamCapture();
-    // The export reads WS_URL and the production heartbeat: the client closes it once the event arrived.
-    const done = sse.handler!(functionUrlEvent('GET', '/api/events?room=h', { headers: { 'last-event-id': ulidFloor(0) } }), capture.stream as unknown as ResponseStream, fakeContext({ functionName: 'sse', timeoutMs: 900_000 }));
+    const { capture, done } = open('/api/events?room=h', { 'last-event-id': ulidFloor(0) });
     await waitFor(() => capture.events().length, (n) => n >= 1, { what: 'the stored event' });
     capture.close();
     await done;
@@ -323,12 +240,17 @@ describe('SSE relay', () => {
   });
 
   it('when the relay cannot subscribe, the stream ends at once with a retry hint and no event', async () => {
-    const { capture, done } = open('/api/events?room=down', {}, { relayUrl: 'ws://127.0.0.1:9' });
-    await done;
-    expect(capture.metadata?.statusCode).toBe(200);
-    expect(capture.events()).toEqual([]);
-    expect(capture.blocks().some((b) => b.retry === LIMITS.sseRetryHintMs)).toBe(true);
-    expect(capture.stream.writableEnded).toBe(true);
+    relay.refusing = true;
+    try {
+      const { capture, done } = open('/api/events?room=down');
+      await done;
+      expect(capture.metadata?.statusCode).toBe(200);
+      expect(capture.events()).toEqual([]);
+      expect(capture.blocks().some((b) => b.retry === LIMITS.sseRetryHintMs)).toBe(true);
+      expect(capture.writableEnded).toBe(true);
+    } finally {
+      relay.refusing = false;
+    }
   });
 });
 
@@ -344,18 +266,11 @@ describe('SSE errors: JSON error before any event', () => {
 
   it.each(cases)('$name → $status $code', async ({ method, target, headers, status, code }) => {
     const capture = new StreamCapture();
-    await sse.streamEvents(functionUrlEvent(method, target, { headers }), capture.stream, fakeContext({ functionName: 'sse' }), FAST);
+    await env.invokeStreaming('sse', functionUrlEvent(method, target, { headers }), capture);
     expect(capture.metadata).toEqual({ statusCode: status, headers: { 'content-type': 'application/json; charset=utf-8' } });
     const body = JSON.parse(capture.body);
     expect(body.error.code).toBe(code);
     expect(typeof body.error.message).toBe('string');
-    expect(capture.stream.writableEnded).toBe(true);
-  });
-
-  it('the handler export answers 400 for a bad Last-Event-ID as well', async () => {
-    const capture = new StreamCapture();
-    await sse.handler!(functionUrlEvent('GET', '/api/events', { headers: { 'last-event-id': 'nope' } }), capture.stream as unknown as ResponseStream, fakeContext());
-    expect(capture.metadata?.statusCode).toBe(400);
-    expect(JSON.parse(capture.body)).toMatchObject({ error: { code: 'validation_error' } });
+    expect(capture.writableEnded).toBe(true);
   });
 });

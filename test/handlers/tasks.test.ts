@@ -5,28 +5,25 @@
  */
 import '../support/quiet.js';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiGatewayConnectionGateway } from '../../lambdas/adapters/apigw-gateway.js';
-import { dynamoClient, managementClient, sqsClient } from '../../lambdas/adapters/clients.js';
 import { DynamoConnectionStore } from '../../lambdas/adapters/dynamo-connection-store.js';
 import { DynamoTaskLedger } from '../../lambdas/adapters/dynamo-task-ledger.js';
 import { SqsTaskQueue } from '../../lambdas/adapters/sqs-task-queue.js';
 import { FanoutService } from '../../lambdas/domain/fanout.js';
 import type { FanoutTask, Task } from '../../lambdas/domain/tasks.js';
-import { handler as tasksHandler, processBatch } from '../../lambdas/handlers/tasks.js';
 import { LIMITS, TASK_QUEUE_SETTINGS } from '../../lambdas/shared/limits.js';
-import { connectionId, fakeContext, startTestEnv, type TestEnv } from '../support/env.js';
+import { connectionId, startTestEnv, type TestEnv } from '../support/env.js';
 import { connectClients as connectClientsIn, rest, wsConnect, wsSend } from '../support/invoke.js';
 
 let env: TestEnv;
 
-// These tests are about the task consumer: every room fan-out goes through the queue here (small
-// rooms are otherwise delivered inline by the message path, LIMITS.inlineFanoutMaxMembers).
-process.env.INLINE_FANOUT_MAX_MEMBERS = '0';
+// These tests are about the task consumer: deployed with every fan-out through the queue (small
+// rooms are otherwise delivered inline by the message path, test/handlers/fanout-design.test.ts).
+const QUEUE_ONLY = { inlineFanoutMaxMembers: 0 };
 
 beforeAll(async () => {
-  env = await startTestEnv();
+  env = await startTestEnv({ context: QUEUE_ONLY });
 });
 afterAll(async () => {
   await env?.stop();
@@ -132,13 +129,13 @@ describe('fan-out', () => {
 
     const [first] = await env.receiveRecords(1);
     expect(first!.attributes.ApproximateReceiveCount).toBe('1');
-    expect(await processBatch({ Records: [first!] }, fakeContext())).toEqual({ batchItemFailures: [] });
+    expect(await env.processRecords([first!])).toEqual({ batchItemFailures: [] });
     // The function's success was not recorded (e.g. it timed out after delivering): SQS redelivers.
     await env.release(first!);
     const [second] = await env.receiveRecords(1);
     expect(second!.messageId).toBe(first!.messageId);
     expect(second!.attributes.ApproximateReceiveCount).toBe('2');
-    expect(await processBatch({ Records: [second!] }, fakeContext())).toEqual({ batchItemFailures: [] });
+    expect(await env.processRecords([second!])).toEqual({ batchItemFailures: [] });
     await env.deleteRecords([second!]);
 
     for (const id of Object.values(ids)) expect(env.gateway.eventsFor(id)).toEqual([{ event: 'message', data: message }]);
@@ -155,10 +152,10 @@ describe('fan-out', () => {
       .map(([, id]) => id);
     const table = env.tables;
     const fanout = new FanoutService({
-      connections: new DynamoConnectionStore(dynamoClient(), table.connections),
-      gateway: new ApiGatewayConnectionGateway(managementClient(process.env.WS_MANAGEMENT_ENDPOINT!)),
-      tasks: new SqsTaskQueue(sqsClient(), env.queue.url),
-      ledger: new DynamoTaskLedger(dynamoClient(), table.messages),
+      connections: new DynamoConnectionStore(env.ddb, table.connections),
+      gateway: new ApiGatewayConnectionGateway(env.management),
+      tasks: new SqsTaskQueue(env.sqs, env.queue.url),
+      ledger: new DynamoTaskLedger(env.ddb, table.messages),
       pageSize: 2,
     });
     const task: FanoutTask = { kind: 'fanout', key: 'paged-1', audience: { type: 'room', room: 'paged' }, event: { event: 'message', data: { n: 1 } } };
@@ -194,7 +191,7 @@ describe('greeting', () => {
       },
     ]);
     expect(records[0]!.messageAttributes.kind).toMatchObject({ dataType: 'String', stringValue: 'greet' });
-    expect(await processBatch({ Records: records }, fakeContext())).toEqual({ batchItemFailures: [] });
+    expect(await env.processRecords(records)).toEqual({ batchItemFailures: [] });
     await env.deleteRecords(records);
     expect(env.gateway.eventsFor(id)).toEqual([
       { event: 'connected', data: { connection_id: id, room: 'lobby', user: 'anonymous', message: 'Connected to chat server' } },
@@ -215,8 +212,8 @@ describe('malformed tasks and partial batch failures', () => {
 
     const records = [...(await env.receiveRecords(10))];
     expect(records).toHaveLength(5);
-    // The deployed handler (middy-wrapped), as the event source mapping invokes it.
-    const response = await tasksHandler({ Records: records } satisfies SQSEvent, fakeContext({ functionName: 'tasks' }));
+    // The deployed function, as the event source mapping invokes it.
+    const response = await env.processRecords(records);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([...bad].sort());
     await env.deleteRecords(records);
     expect(env.gateway.eventsFor(ids.b!).map((f) => f.event)).toEqual(['message']);
@@ -239,7 +236,7 @@ describe('malformed tasks and partial batch failures', () => {
     await postText('two');
     const records = await env.receiveRecords(10);
     expect(records).toHaveLength(2);
-    expect(await processBatch({ Records: records }, fakeContext())).toEqual({ batchItemFailures: [] });
+    expect(await env.processRecords(records)).toEqual({ batchItemFailures: [] });
     await env.deleteRecords(records);
     expect(env.gateway.eventsFor(ids.a!).map((f) => (f.data as { content: string }).content).sort()).toEqual(['one', 'two']);
   });

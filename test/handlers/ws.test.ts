@@ -5,14 +5,13 @@
  */
 import '../support/quiet.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetRoots } from '../../lambdas/roots/wiring.js';
 import { shardOf } from '../../lambdas/adapters/dynamo-connection-store.js';
-import { ANONYMOUS, AUTH_ENV } from '../../lambdas/auth/authenticator.js';
+import { ANONYMOUS } from '../../lambdas/auth/authenticator.js';
 import { isUlid } from '../../lambdas/domain/ids.js';
 import type { ChatMessage } from '../../lambdas/domain/model.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { WS_ACTIONS } from '../../lambdas/shared/routes.js';
-import { connectionId, startTestEnv, type TestEnv } from '../support/env.js';
+import { connectionId, LOW_RATE_LIMITS, startTestEnv, type TestEnv } from '../support/env.js';
 import { connectClients as connectClientsIn, rest, wsConnect, wsDisconnect, wsSend, wsSendRaw } from '../support/invoke.js';
 import { AUDIO, b64, gif, IMAGES, padTo, png, wav } from '../support/media.js';
 import type { ServerFrame } from '../support/recording-gateway.js';
@@ -86,14 +85,14 @@ describe('$connect', () => {
     ]);
   });
 
-  describe('with auth on', () => {
-    beforeEach(() => {
-      process.env[AUTH_ENV.mode] = 'jwt';
-      resetRoots();
-      return () => {
-        process.env[AUTH_ENV.mode] = 'off';
-        resetRoots();
-      };
+  describe('with auth on (as deployed)', () => {
+    // Auth on is another deployment of the functions (no AUTH_MODE=off): an environment of its own.
+    let authEnv: TestEnv;
+    beforeAll(async () => {
+      authEnv = await startTestEnv({ auth: true });
+    });
+    afterAll(async () => {
+      await authEnv?.stop();
     });
 
     it('takes the identity from the $connect authorizer context', async () => {
@@ -102,9 +101,9 @@ describe('$connect', () => {
       const authorizer = { principalId: 'user-42', integrationLatency: 12, userId: 'user-42', roles: 'admin,mod' };
       const result = await wsConnect(id, { query: { room: 'lobby', token: 'x.y.z' }, authorizer });
       expect(result.statusCode).toBe(200);
-      expect(await env.connectionItem(id)).toMatchObject({ room: 'lobby', userId: 'user-42', roles: ['admin', 'mod'] });
-      await env.drainTasks();
-      expect(eventsOf(id)).toEqual([
+      expect(await authEnv.connectionItem(id)).toMatchObject({ room: 'lobby', userId: 'user-42', roles: ['admin', 'mod'] });
+      await authEnv.drainTasks();
+      expect(authEnv.gateway.eventsFor(id)).toEqual([
         { event: 'connected', data: { connection_id: id, room: 'lobby', user: 'user-42', message: 'Connected to chat server' } },
       ]);
       // The sender of its messages is its user id.
@@ -119,8 +118,8 @@ describe('$connect', () => {
       const result = await wsConnect(id);
       expect(result.statusCode).toBe(401);
       expect(JSON.parse(result.body!)).toMatchObject({ error: { code: 'unauthorized' } });
-      expect(await env.connectionItem(id)).toBeUndefined();
-      expect(await env.receiveRecords()).toEqual([]);
+      expect(await authEnv.connectionItem(id)).toBeUndefined();
+      expect(await authEnv.receiveRecords()).toEqual([]);
     });
   });
 
@@ -418,25 +417,24 @@ describe('error frames: `error` event with a code, nothing stored, nothing queue
 });
 
 describe('rate limits', () => {
-  beforeEach(() => {
-    // A window far longer than the test, so a window boundary cannot reset the count midway.
-    Object.assign(process.env, { RATE_WINDOW_SECONDS: '1000000000', RATE_PER_CONNECTION: '3', RATE_PER_USER: '100' });
-    resetRoots();
-    return () => {
-      for (const key of ['RATE_WINDOW_SECONDS', 'RATE_PER_CONNECTION', 'RATE_PER_USER']) delete process.env[key];
-      resetRoots();
-    };
+  // Deployed with low limits (CDK context): another template, another environment.
+  let lowLimits: TestEnv;
+  beforeAll(async () => {
+    lowLimits = await startTestEnv({ context: LOW_RATE_LIMITS });
+  });
+  afterAll(async () => {
+    await lowLimits?.stop();
   });
 
   it('answers rate_limited past the per-connection limit, storing nothing more', async () => {
-    const ids = await connectClients({ chatty: 'general', peer: 'general' });
+    const ids = await connectClientsIn(lowLimits, { chatty: 'general', peer: 'general' });
     for (let i = 0; i < 3; i++) {
       expect((await wsSend(ids.chatty!, { action: 'send_text', data: { text: `m${i}`, sender: 'c' } })).event).toBe('message_received');
     }
     const limited = await wsSend(ids.chatty!, { action: 'send_text', data: { text: 'one too many', sender: 'c' } });
     expect(limited.event).toBe('error');
     expect(limited.data).toMatchObject({ code: 'rate_limited', details: { retry_after_seconds: expect.any(Number) } });
-    expect(await env.streamItems('room#general')).toHaveLength(3);
+    expect(await lowLimits.streamItems('room#general')).toHaveLength(3);
     // Another connection is not affected.
     expect((await wsSend(ids.peer!, { action: 'send_text', data: { text: 'fine', sender: 'p' } })).event).toBe('message_received');
   });
@@ -485,7 +483,7 @@ describe('the recording @connections endpoint speaks the management API', () => 
     const { ApiGatewayManagementApiClient, DeleteConnectionCommand, GetConnectionCommand, PostToConnectionCommand } = await import(
       '@aws-sdk/client-apigatewaymanagementapi'
     );
-    const client = new ApiGatewayManagementApiClient({ endpoint: process.env.WS_MANAGEMENT_ENDPOINT!, maxAttempts: 1 });
+    const client = new ApiGatewayManagementApiClient({ region: 'us-east-1', endpoint: env.gateway.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
     try {
       const id = 'a/b+c=d?e';
       await client.send(new PostToConnectionCommand({ ConnectionId: id, Data: new TextEncoder().encode('{"event":"pong"}') }));

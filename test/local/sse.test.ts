@@ -32,7 +32,7 @@ beforeAll(async () => {
     sseTimeoutMs: 12_500,
     // Cold starts before the first stream: they would eat into its short life.
     warm: true,
-    handlerEnv: { RATE_PER_USER: '100000', RATE_PER_CONNECTION: '100000' },
+    context: { ratePerUser: 100_000, ratePerConnection: 100_000 },
   });
 });
 

@@ -213,7 +213,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       wsPort: 0,
       ssePort: 0,
       quiet: true,
-      handlerEnv: { RATE_PER_USER: '100000000', RATE_PER_CONNECTION: '100000', POWERTOOLS_METRICS_DISABLED: 'true' },
+      context: { ratePerUser: 100_000_000, ratePerConnection: 100_000 },
     }));
   const rooms = Math.ceil(options.clients / roomSize);
   const runId = Date.now().toString(36);

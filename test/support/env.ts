@@ -1,15 +1,18 @@
 /**
- * Test environment of the handler tests: embedded DynamoDB (dynalite) and SQS (fauxqs) on loopback,
- * provisioned from the shared resource definitions, plus a recording `@connections` endpoint. It
- * points the handlers at them through the very environment variables the stack sets, and gives
- * fresh SDK clients and wiring to every test file.
+ * Test environment of the handler tests: every function of the synthesized template in its own
+ * sandbox (local/functions.ts: the runtime's function table, IAM gates and sandboxes, without the
+ * public endpoints), with exactly its template environment, on embedded DynamoDB (dynalite) and SQS
+ * (fauxqs) provisioned from the shared resource definitions, and a recording `@connections`
+ * endpoint behind the execute-api gate. Another configuration is another template:
+ * `startTestEnv({ context: {...} })`, CDK context as `cdk.json` or `-c` would give it.
  *
  * Also: builders of the real event shapes the handlers receive (HTTP API v2.0, WebSocket
  * CONNECT/MESSAGE/DISCONNECT, SQS from messages actually received from the queue, Function URL),
- * a fake Lambda context, and `drainTasks()`, which plays the SQS event source mapping.
+ * `invokeFunction()` (an invocation of a function's sandbox) and `drainTasks()`, which plays the SQS
+ * event source mapping.
  */
-import './quiet.js';
 import { randomUUID } from 'node:crypto';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
@@ -28,15 +31,13 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2, Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { dynamoClient, managementClient, resetClients, sqsClient } from '../../lambdas/adapters/clients.js';
-import { resetRoots } from '../../lambdas/roots/wiring.js';
+import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { StreamItem } from '../../lambdas/domain/model.js';
 import type { WsEvent } from '../../lambdas/handlers/common/ws-event.js';
-import { processBatch } from '../../lambdas/handlers/tasks.js';
-import { ENV } from '../../lambdas/shared/config.js';
 import { CONNECTIONS_TABLE, MESSAGES_TABLE, TASK_QUEUE } from '../../lambdas/shared/resources.js';
-import { HTTP_ROUTES, WS_ACTIONS } from '../../lambdas/shared/routes.js';
+import { type FunctionName, HTTP_ROUTES, WS_ACTIONS } from '../../lambdas/shared/routes.js';
+import { devTokenIssuer, type DevTokenIssuer } from '../../local/authorizers.js';
+import { functionBundles } from '../../local/bundles.js';
 import {
   type Emulators,
   LOCAL_CREDENTIALS,
@@ -45,12 +46,36 @@ import {
   provisionResources,
   startEmulators,
 } from '../../local/emulators.js';
+import type { FunctionTable } from '../../local/function-table.js';
+import { type FunctionPlane, startFunctionPlane } from '../../local/functions.js';
+import type { FaultInjector } from '../../local/iam-gate.js';
+import { LOCAL_ACCOUNT } from '../../local/lambda.js';
+import { silentLogger } from '../../local/log.js';
+import { startSsmEmulator } from '../../local/ssm-emulator.js';
+import type { LocalResponseStream } from '../../local/streaming-shim.js';
+import { loadFunctionTemplate } from '../../local/template.js';
 import { RecordingGateway } from './recording-gateway.js';
+import type { StreamCapture } from './stream-capture.js';
 
-export const SSE_URL = 'https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/api/events';
-export const ACCOUNT_ID = '123456789012';
+export const ACCOUNT_ID = LOCAL_ACCOUNT;
+/** The SSE function's Function URL in these tests: nothing serves it, the tests invoke the function. */
+const FUNCTION_URL = 'https://localsse0001.lambda-url.us-east-1.on.aws/';
+/** WS_URL of the SSE relay when a test gives no WebSocket API stand-in (a closed port). */
+const NO_WEBSOCKET_API = 'ws://127.0.0.1:9';
 const WS_DOMAIN = 'wsapi0001.execute-api.us-east-1.amazonaws.com';
 const WS_STAGE = 'dev';
+
+/** Low rate limits over a window far longer than any test: counts cannot reset midway. */
+export const LOW_RATE_LIMITS = { rateWindowSeconds: 1_000_000_000, ratePerConnection: 3, ratePerUser: 100 } as const;
+
+export interface TestEnvOptions {
+  /** CDK context overrides: the functions run the template synthesized with them. */
+  context?: Record<string, unknown>;
+  /** Auth as deployed (tokens verified, identities from the authorizers); default off (AUTH_MODE=off). */
+  auth?: boolean;
+  /** Base URL standing for the WebSocket API (the SSE function's relay connects there). */
+  webSocketBase?: string;
+}
 
 export interface DrainOptions {
   /**
@@ -79,12 +104,27 @@ export interface TestEnv {
   resources: ProvisionedResources;
   tables: { connections: string; messages: string };
   queue: { url: string; dlqUrl: string; arn: string };
-  /** Test-side clients (separate from the handlers' own). */
+  /** The resolved function table the sandboxes run (environment, role, timeout). */
+  functions: FunctionTable;
+  /** With auth on: signs tokens the functions accept. */
+  tokens?: DevTokenIssuer;
+  /** Test-side clients on the emulators and the recording gateway (not the functions' own). */
   ddb: DynamoDBDocumentClient;
   sqs: SQSClient;
+  management: ApiGatewayManagementApiClient;
+  /** Invokes a function's sandbox with an event, as Lambda does; resolves to its (JSON) result. */
+  invoke(fn: FunctionName, event: unknown): Promise<unknown>;
+  /** A RESPONSE_STREAM invocation of the SSE function: its bytes go to `stream`. */
+  invokeStreaming(fn: FunctionName, event: unknown, stream: StreamCapture): Promise<void>;
+  /** Shortens a function's timeout (what happens at its deadline); returns the restore. */
+  setFunctionTimeout(fn: FunctionName, ms: number): () => void;
+  /** Faults answered at the IAM gates as real HTTP errors (undefined clears them). */
+  injectFaults(injector: FaultInjector | undefined): void;
   /** Receives up to `max` messages from the task queue as Lambda SQS records. */
   receiveRecords(max?: number, queueUrl?: string): Promise<SQSRecord[]>;
-  /** Runs the task handler until the queue is empty; deletes succeeded records. */
+  /** Invokes the tasks function with these records (one batch); resolves to its batch response. */
+  processRecords(records: SQSRecord[]): Promise<SQSBatchResponse>;
+  /** Runs the task function until the queue is empty; deletes succeeded records. */
   drainTasks(options?: DrainOptions): Promise<DrainResult>;
   /** Sends a raw message body to the task queue (malformed-task tests). */
   sendRaw(body: string): Promise<string>;
@@ -106,70 +146,76 @@ export interface TestEnv {
   stop(): Promise<void>;
 }
 
-const ENV_KEYS = [
-  ENV.connectionsTable,
-  ENV.messagesTable,
-  ENV.taskQueueUrl,
-  ENV.wsManagementEndpoint,
-  ENV.sseUrl,
-  ENV.stage,
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_PROFILE',
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_DYNAMODB',
-  'AWS_ENDPOINT_URL_SQS',
-  'AWS_EC2_METADATA_DISABLED',
-  'AUTH_MODE',
-] as const;
+/** The environments started and not stopped yet; the helpers of invoke.ts use the latest. */
+const started: TestEnv[] = [];
 
-/** Drops the handlers' cached clients (closing their sockets) and wiring. */
-function freshWiring(): void {
-  resetRoots();
-  resetClients();
+export function currentEnv(): TestEnv {
+  const env = started.at(-1);
+  if (!env) throw new Error('No test environment: call startTestEnv() in beforeAll');
+  return env;
 }
 
-function destroyHandlerClients(endpoint: string): void {
-  // Building a client opens no connection, so asking for one just to destroy it is harmless.
-  dynamoClient().destroy();
-  sqsClient().destroy();
-  managementClient(endpoint).destroy();
+/** Invokes a function of the current test environment. */
+export function invokeFunction(fn: FunctionName, event: unknown): Promise<unknown> {
+  return currentEnv().invoke(fn, event);
 }
 
-export async function startTestEnv(): Promise<TestEnv> {
-  const saved = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
-  const emulators = await startEmulators();
-  const gateway = await RecordingGateway.start({ stage: WS_STAGE });
-  const resources = await provisionResources({
-    dynamoEndpoint: emulators.dynamoEndpoint,
-    sqsEndpoint: emulators.sqsEndpoint,
-    prefix: `test-${process.pid}-`,
-  });
+export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await fn();
+    cleanups.length = 0;
+  };
+  let plane: FunctionPlane;
+  let gateway: RecordingGateway;
+  let emulators: Emulators;
+  let resources: ProvisionedResources;
+  const tokens = options.auth ? devTokenIssuer() : undefined;
+  try {
+    const [template, bundles, emu] = await Promise.all([loadFunctionTemplate(options.context), functionBundles(), startEmulators()]);
+    emulators = emu;
+    cleanups.push(() => emu.stop());
+    resources = await provisionResources({
+      dynamoEndpoint: emulators.dynamoEndpoint,
+      sqsEndpoint: emulators.sqsEndpoint,
+      prefix: `test-${process.pid}-`,
+    });
+    const ssm = await startSsmEmulator({ region: LOCAL_REGION, account: LOCAL_ACCOUNT, logger: silentLogger });
+    cleanups.push(() => ssm.stop());
+    gateway = await RecordingGateway.start({ stage: template.resources.webSocketStage });
+    const gw = gateway;
+    cleanups.push(() => gw.close());
+    plane = await startFunctionPlane({
+      template,
+      bundles,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      resources,
+      dynamoEndpoint: emulators.dynamoEndpoint,
+      sqsEndpoint: emulators.sqsEndpoint,
+      ssm,
+      managementBase: new URL(gateway.endpoint).origin,
+      wsBase: options.webSocketBase ?? NO_WEBSOCKET_API,
+      functionUrl: FUNCTION_URL,
+      resourcePrefix: `test-${process.pid}-`,
+      authSecret: tokens?.secret,
+      quiet: !process.env.TEST_LOG_LEVEL,
+      logLevel: process.env.TEST_LOG_LEVEL,
+      logger: silentLogger,
+    });
+    const p = plane;
+    cleanups.push(() => p.stop());
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
   const queueDef = resources.queues[TASK_QUEUE.id]!;
   const tables = { connections: resources.tables[CONNECTIONS_TABLE.id]!, messages: resources.tables[MESSAGES_TABLE.id]! };
-
-  for (const key of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL'] as const) delete process.env[key];
-  Object.assign(process.env, resources.env, {
-    [ENV.wsManagementEndpoint]: gateway.endpoint,
-    [ENV.sseUrl]: SSE_URL,
-    [ENV.stage]: WS_STAGE,
-    AWS_REGION: LOCAL_REGION,
-    AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-    AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    // The handlers refuse every call without AUTH_MODE; these tests opt out explicitly.
-    AUTH_MODE: 'off',
-  });
-  freshWiring();
+  const eventSourceArn = Object.values(plane.functions).flatMap((fn) => fn.eventSources)[0]?.eventSourceArn ?? queueDef.arn;
 
   const ddb = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: LOCAL_REGION, endpoint: emulators.dynamoEndpoint, credentials: LOCAL_CREDENTIALS }),
+    { marshallOptions: { removeUndefinedValues: true } },
   );
   const sqs = new SQSClient({
     region: LOCAL_REGION,
@@ -177,6 +223,8 @@ export async function startTestEnv(): Promise<TestEnv> {
     credentials: LOCAL_CREDENTIALS,
     useQueueUrlAsEndpoint: false,
   });
+  // One attempt, as the functions' client makes (the fan-out retries with its own backoff).
+  const management = new ApiGatewayManagementApiClient({ region: LOCAL_REGION, endpoint: gateway.endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
 
   const toRecord = (m: Message): SQSRecord => {
     const attrs = m.Attributes ?? {};
@@ -204,7 +252,7 @@ export async function startTestEnv(): Promise<TestEnv> {
       messageAttributes,
       md5OfBody: m.MD5OfBody ?? '',
       eventSource: 'aws:sqs',
-      eventSourceARN: queueDef.arn,
+      eventSourceARN: eventSourceArn,
       awsRegion: LOCAL_REGION,
     };
   };
@@ -242,6 +290,11 @@ export async function startTestEnv(): Promise<TestEnv> {
     );
   };
 
+  const processRecords = async (records: SQSRecord[]): Promise<SQSBatchResponse> => {
+    const event: SQSEvent = { Records: records };
+    return (await plane.sandboxes.tasks.invoke(event)) as SQSBatchResponse;
+  };
+
   const drainTasks = async (options: DrainOptions = {}): Promise<DrainResult> => {
     const onFailure = options.onFailure ?? 'throw';
     const maxRounds = options.maxRounds ?? 100;
@@ -251,8 +304,7 @@ export async function startTestEnv(): Promise<TestEnv> {
       if (records.length === 0) return result;
       result.rounds++;
       result.processed.push(...records);
-      const event: SQSEvent = { Records: records };
-      const response: SQSBatchResponse = await processBatch(event, fakeContext({ functionName: 'tasks', timeoutMs: 60_000 }));
+      const response = await processRecords(records);
       const failedIds = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       const failed = records.filter((r) => failedIds.has(r.messageId));
       await deleteRecords(records.filter((r) => !failedIds.has(r.messageId)));
@@ -299,9 +351,18 @@ export async function startTestEnv(): Promise<TestEnv> {
     resources,
     tables,
     queue: queueDef,
+    functions: plane.functions,
+    ...(tokens ? { tokens } : {}),
     ddb,
     sqs,
+    management,
+    invoke: (fn, event) => plane.sandboxes[fn].invoke(event),
+    // The sandbox writes the metadata and bytes to the capture as to the Function URL's stream.
+    invokeStreaming: (fn, event, stream) => plane.sandboxes[fn].invokeStreaming(event, stream as unknown as LocalResponseStream),
+    setFunctionTimeout: (fn, ms) => plane.setFunctionTimeout(fn, ms),
+    injectFaults: (injector) => plane.injectFaults(injector),
     receiveRecords,
+    processRecords,
     drainTasks,
     release,
     deleteRecords,
@@ -359,39 +420,16 @@ export async function startTestEnv(): Promise<TestEnv> {
     },
     allConnections: () => scanAll(tables.connections),
     async stop() {
-      destroyHandlerClients(gateway.endpoint);
-      freshWiring();
+      const at = started.indexOf(env);
+      if (at !== -1) started.splice(at, 1);
       ddb.destroy();
       sqs.destroy();
-      await gateway.close();
-      await emulators.stop();
-      for (const key of ENV_KEYS) {
-        if (saved[key] === undefined) delete process.env[key];
-        else process.env[key] = saved[key];
-      }
+      management.destroy();
+      await cleanup();
     },
   };
+  started.push(env);
   return env;
-}
-
-/** A Lambda context whose remaining time counts down from `timeoutMs`. */
-export function fakeContext(options: { functionName?: string; timeoutMs?: number } = {}): Context {
-  const name = options.functionName ?? 'chat-test-fn';
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${ACCOUNT_ID}:function:${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: `2025/01/01/[$LATEST]${randomUUID().replace(/-/g, '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 function queryParameters(url: URL): Record<string, string> | undefined {
@@ -490,8 +528,8 @@ export function httpEvent(method: string, target: string, init: HttpEventInit = 
 /** A Lambda Function URL event (also payload format 2.0; route key `$default`). */
 export function functionUrlEvent(method: string, target: string, init: HttpEventInit = {}): APIGatewayProxyEventV2 {
   return v2Event(method, target, init, {
-    domainName: new URL(SSE_URL).host,
-    apiId: new URL(SSE_URL).host.split('.')[0]!,
+    domainName: new URL(FUNCTION_URL).host,
+    apiId: new URL(FUNCTION_URL).host.split('.')[0]!,
     routeKey: '$default',
     stage: '$default',
   });

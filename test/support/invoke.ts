@@ -1,18 +1,15 @@
 /**
- * Invokes the deployed handler exports (middy-wrapped, as Lambda calls them) with real event
- * shapes and a fake context, and decodes their results for assertions.
+ * Invokes the functions as deployed (their bundles in sandboxes of the current test environment,
+ * test/support/env.ts) with real event shapes, and decodes their results for assertions.
  */
-import { handler as httpHandler } from '../../lambdas/handlers/http.js';
-import { handler as connectHandler } from '../../lambdas/handlers/ws-connect.js';
-import { handler as disconnectHandler } from '../../lambdas/handlers/ws-disconnect.js';
-import { handler as messageHandler } from '../../lambdas/handlers/ws-message.js';
 import type { WsResult } from '../../lambdas/handlers/common/ws-event.js';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { expect } from 'vitest';
 import {
   connectionId,
-  fakeContext,
   type HttpEventInit,
   httpEvent,
+  invokeFunction,
   type TestEnv,
   wsConnectEvent,
   wsDisconnectEvent,
@@ -34,7 +31,7 @@ export interface ErrorShape {
 }
 
 export async function rest(method: string, target: string, init: HttpEventInit = {}): Promise<RestResponse> {
-  const result = await httpHandler(httpEvent(method, target, init), fakeContext({ functionName: 'http' }));
+  const result = (await invokeFunction('http', httpEvent(method, target, init))) as APIGatewayProxyStructuredResultV2;
   const raw = typeof result.body === 'string' ? result.body : '';
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(result.headers ?? {})) headers[key.toLowerCase()] = String(value);
@@ -45,11 +42,11 @@ export function wsConnect(
   connectionId: string,
   options: { query?: Record<string, string>; authorizer?: Record<string, unknown> } = {},
 ): Promise<WsResult> {
-  return connectHandler(wsConnectEvent(connectionId, options), fakeContext({ functionName: 'ws-connect' }));
+  return invokeFunction('wsConnect', wsConnectEvent(connectionId, options)) as Promise<WsResult>;
 }
 
 export function wsDisconnect(connectionId: string): Promise<WsResult> {
-  return disconnectHandler(wsDisconnectEvent(connectionId), fakeContext({ functionName: 'ws-disconnect' }));
+  return invokeFunction('wsDisconnect', wsDisconnectEvent(connectionId)) as Promise<WsResult>;
 }
 
 /** Sends one client frame; returns the route response (the reply frame the sender receives). */
@@ -59,7 +56,7 @@ export async function wsSendRaw(connectionId: string, frame: unknown, options: {
     event.body = Buffer.from(event.body, 'utf8').toString('base64');
     event.isBase64Encoded = true;
   }
-  return messageHandler(event, fakeContext({ functionName: 'ws-message' }));
+  return invokeFunction('wsMessage', event) as Promise<WsResult>;
 }
 
 export async function wsSend(connectionId: string, frame: unknown, options: { base64?: boolean } = {}): Promise<ServerFrame> {

@@ -1,10 +1,10 @@
 /**
- * Import first in every handler test file (before any handler module is evaluated).
+ * Import first in test files that load handler code in this process (domain modules, codecs).
  *
- * The handlers' Powertools logger reads LOG_LEVEL once, when its module loads; `setLogLevel` would
- * not stick, as injectLambdaContext restores the initial level on every warm invocation. Tests run
- * silent unless TEST_LOG_LEVEL (e.g. DEBUG) is set, and emit no metrics.
+ * The functions themselves run in sandboxes whose output the test environment discards (set
+ * TEST_LOG_LEVEL, e.g. DEBUG, to see it); this keeps any Powertools logger or metrics loaded here
+ * silent too: the logger reads LOG_LEVEL once, when its module loads, and metrics read
+ * POWERTOOLS_METRICS_DISABLED when they are created.
  */
 process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'SILENT';
-// No embedded-metric-format lines on stdout (Powertools metrics read this when they are created).
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
