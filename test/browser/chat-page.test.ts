@@ -122,7 +122,7 @@ describe('chat page in headless Chromium (auth on)', () => {
     // The SSE pane reads the Function URL directly and is streaming.
     await alice.locator('#sse-status[data-state="open"]').waitFor(WAIT);
     // The service's idea of each user is the token's subject.
-    await expect(bob.locator('#identity').getAttribute('title')).resolves.toContain('user bob');
+    await bob.locator('#identity[title^="user bob,"]').waitFor(WAIT);
   });
 
   it('shows each message once, in order, grouped by sender, under a day separator', async () => {
@@ -342,7 +342,8 @@ describe('chat page in headless Chromium (auth off)', () => {
     await page.goto(plain.httpUrl);
     await page.locator('body[data-ready="true"]').waitFor(WAIT);
     await join(page, 'erin', 'gamma');
-    await expect(page.locator('#identity').getAttribute('title')).resolves.toContain('user anonymous');
+    // The title comes with the `connected` greeting, which may land just after the state turns open.
+    await page.locator('#identity[title^="user anonymous,"]').waitFor(WAIT);
     await expect(page.locator('#admin').isVisible()).resolves.toBe(false);
     await say(page, 'no tokens here');
     await expect(page.locator('#messages li.msg.own[data-sender="erin"]').count()).resolves.toBe(1);
