@@ -5,7 +5,7 @@
  * invocation; the task queue's event source mapping is played by this process and its SQS requests
  * are counted too; `@connections` (bench/lib/gateway.ts) meters API Gateway messages in 32 KB
  * units. One `send_text` to rooms of 1, 10, 100 and 1,000 members, turned into dollars per million
- * messages with the public us-east-1 prices of ../shared/DESIGN.md, beside
+ * messages with the public us-east-1 prices (the AWS pricing pages of API Gateway, Lambda, DynamoDB, SQS), beside
  * - the floor: API Gateway message charges alone, 1 inbound frame + 1 route response (the
  *   sender's `message_received`) + (N - 1) PostToConnection, in 32 KB units;
  * - the Scan-per-message design of aws-samples/simple-websockets-chat-app, ported to the same SDK
@@ -27,7 +27,7 @@ import { scanSampleBundle } from './lib/scan-sample.js';
 import { batchWrite, documentClient, seedRoom } from './lib/seed.js';
 import { round } from './lib/stats.js';
 
-/** Public us-east-1 prices (../shared/DESIGN.md), dollars. */
+/** Public us-east-1 prices (aws.amazon.com/api-gateway/pricing, /lambda/pricing, /dynamodb/pricing, /sqs/pricing), dollars. */
 export const PRICES = {
   wsMessagePerMillion: 1.0,
   lambdaRequestsPerMillion: 0.2,
