@@ -57,8 +57,7 @@ export const LIMITS = {
   /** API Gateway WebSocket timeouts (emulated by the local runtime). */
   wsIdleTimeoutMs: 10 * 60 * 1000,
   wsMaxConnectionMs: 2 * 60 * 60 * 1000,
-  /** SSE stream: poll interval, heartbeat, and how long before the function timeout it ends. */
-  ssePollMs: 1000,
+  /** SSE stream: heartbeat, and how long before the function timeout it ends. */
   sseHeartbeatMs: 15_000,
   sseMaxStreamMs: 14 * 60 * 1000,
   sseRetryHintMs: 1000,

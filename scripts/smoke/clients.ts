@@ -21,6 +21,20 @@ function aborted(signal: AbortSignal): Promise<never> {
   });
 }
 
+/** Resolves at the next wake-up of a client's waiters (a frame or event arrived), or rejects when aborted. */
+function nextWake(waiters: Set<() => void>, signal: AbortSignal): Promise<void> {
+  return Promise.race([
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        waiters.delete(wake);
+        resolve();
+      };
+      waiters.add(wake);
+    }),
+    aborted(signal),
+  ]);
+}
+
 /** Something a check opened and must close. */
 export interface Closable {
   close(): Promise<void> | void;
@@ -138,16 +152,7 @@ export class WsClient implements Closable {
       const error = this.frames.find((f) => f.event === 'error');
       if (error) fail(`WebSocket error event while waiting for "${event}": ${JSON.stringify(error.data)}`);
       if (this.closedWith) fail(`WebSocket ${this.closedWith} while waiting for "${event}"`);
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          const wake = () => {
-            this.waiters.delete(wake);
-            resolve();
-          };
-          this.waiters.add(wake);
-        }),
-        aborted(this.signal),
-      ]);
+      await nextWake(this.waiters, this.signal);
     }
   }
 
@@ -238,16 +243,7 @@ export class SseClient implements Closable {
       const found = this.events.find(match);
       if (found) return found;
       if (this.failed) fail(`${this.failed} while waiting for ${what}`);
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          const wake = () => {
-            this.waiters.delete(wake);
-            resolve();
-          };
-          this.waiters.add(wake);
-        }),
-        aborted(this.signal),
-      ]);
+      await nextWake(this.waiters, this.signal);
     }
   }
 
