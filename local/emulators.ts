@@ -75,7 +75,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
  * Its store uses the request's own Host instead when its `host` is empty, which gives path-style
  * URLs (`http://127.0.0.1:<port>/000000000000/<name>`) on the client's endpoint, as LocalStack and
  * ElasticMQ hand out. fauxqs does not export its store classes, so they are loaded from its dist
- * folder (fauxqs is pinned to 1.9.2); if that ever fails, the `host` option is the fallback.
+ * folder (fauxqs is pinned to an exact version); if that ever fails, the `host` option is the fallback.
  */
 async function pathStyleQueueUrls(host: string): Promise<Parameters<typeof buildApp>[0]> {
   try {
