@@ -74,6 +74,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'not_in_room'
+  | 'conflict'
   | 'unauthorized'
   | 'forbidden'
   | 'rate_limited'

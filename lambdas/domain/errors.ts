@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'not_in_room'
+  | 'conflict'
   | 'unauthorized'
   | 'forbidden'
   | 'rate_limited'
@@ -31,6 +32,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   method_not_allowed: 405,
   not_in_room: 409,
+  conflict: 409,
   unauthorized: 401,
   forbidden: 403,
   rate_limited: 429,

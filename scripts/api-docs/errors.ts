@@ -14,6 +14,7 @@ const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
   not_found: 'No route for /api/nothing',
   method_not_allowed: 'DELETE is not allowed on /api/message; use POST',
   not_in_room: 'Join a room first ({"action": "join", "data": {"room": "..."}})',
+  conflict: 'Room "team" already exists',
   unauthorized: 'Send a valid token: Authorization: Bearer <token>',
   forbidden: 'This action needs the "admin" role',
   rate_limited: `Too many messages: at most ${RATE_LIMITS.perConnection} per connection and ${RATE_LIMITS.perUser} per user every ${RATE_LIMITS.windowSeconds} s; retry in 7 s`,

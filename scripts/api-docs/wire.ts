@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'not_found',
   'method_not_allowed',
   'not_in_room',
+  'conflict',
   'unauthorized',
   'forbidden',
   'rate_limited',
