@@ -257,7 +257,7 @@ async function runRate(kind: ServerKind, url: string, w: RateWorkload, secret: s
     }),
   );
   const expected = sent * (w.clients - 1);
-  const end = Date.now() + (w.drainMs ?? 15_000);
+  const end = Date.now() + (w.drainMs ?? 10_000);
   while (received < expected && Date.now() < end) await sleep(10);
   const busyMs = Math.max(1, (received > 0 ? lastReceive : now()) - start);
   for (const c of clients) c.close();
@@ -287,19 +287,18 @@ export async function measureLive(options: LiveOptions = {}): Promise<LiveResult
   const secret = randomBytes(24).toString('base64url');
   const runs: LiveRun[] = [];
   const rateRuns: RateRun[] = [];
-  for (const kind of servers) {
-    const needs = [...ks.map((k) => ({ k, w: undefined })), ...workloads.map((w) => ({ k: w.clients, w }))];
-    if (needs.length === 0) continue;
-    // One server per kind for every workload (a fresh room each): the runtime's sandboxes are warm
-    // after the first, as a service under steady load is.
-    const server = await startLiveServer(kind, { pollers: options.pollers ?? 5, authSecret: secret, ...(options.maxSandboxes ? { maxSandboxes: options.maxSandboxes } : {}) });
-    try {
-      for (const { k, w } of needs) {
+  const needs = [...ks.map((k) => ({ k, w: undefined })), ...workloads.map((w) => ({ k: w.clients, w }))];
+  for (const { k, w } of needs) {
+    for (const kind of servers) {
+      // A fresh server per workload: what one left behind (a backlog, closing connections) must
+      // not count against the next.
+      const server = await startLiveServer(kind, { pollers: options.pollers ?? 5, authSecret: secret, ...(options.maxSandboxes ? { maxSandboxes: options.maxSandboxes } : {}) });
+      try {
         if (w) rateRuns.push(await runRate(kind, server.url, w, secret));
         else runs.push(await runOne(kind, server.url, k, senders, rounds(k), options.roundTimeoutMs ?? 30_000, secret));
+      } finally {
+        await server.stop();
       }
-    } finally {
-      await server.stop();
     }
   }
   const ratios = ks.map((k) => {

@@ -27,8 +27,8 @@ export const SECTIONS = ['cold', 'warm', 'fanout', 'live', 'cost', 'sse'] as con
 
 /** The open-loop workloads of the live section (issue 14): 396 and 3,980 deliveries a second offered. */
 export const LIVE_WORKLOADS: RateWorkload[] = [
-  { clients: 100, senders: 4, perSecond: 1, durationMs: 15_000, judge: 'latency' },
-  { clients: 200, senders: 5, perSecond: 4, durationMs: 10_000, judge: 'throughput' },
+  { clients: 100, senders: 4, perSecond: 1, durationMs: 10_000, judge: 'latency' },
+  { clients: 200, senders: 5, perSecond: 4, durationMs: 8_000, judge: 'throughput' },
 ];
 export type Section = (typeof SECTIONS)[number];
 
