@@ -24,7 +24,8 @@ export const WS_EVENTS = [
   "error",
   "joined",
   "left",
-  "resumed"
+  "resumed",
+  "removed"
 ] as const;
 export type WsEvent = (typeof WS_EVENTS)[number];
 
@@ -35,7 +36,12 @@ export const HTTP_PATHS = {
   broadcast: "/api/messages/broadcast",
   publishEvent: "/api/events/publish",
   history: "/api/messages",
-  eventsRedirect: "/api/events"
+  eventsRedirect: "/api/events",
+  createRoom: "/api/rooms",
+  listRooms: "/api/rooms",
+  openDirect: "/api/rooms/direct",
+  addMember: "/api/rooms/{room}/members",
+  removeMember: "/api/rooms/{room}/members/{user}"
 } as const;
 
 /** Path of the SSE stream on the Function URL (and of its redirect on the HTTP API). */

@@ -4,11 +4,12 @@
  */
 import { loadConfig } from '../shared/config.js';
 import { buildMessagePath, type MessagePathHooks, messagePathUses } from './message-path.js';
+import { buildRoomAccess, buildRoomService, roomAccessUses, roomServiceUses } from './rooms.js';
 import { declareRoot } from './wiring.js';
 
-export const httpDeclaration = declareRoot(messagePathUses, 'identity');
+export const httpDeclaration = declareRoot([...messagePathUses, ...roomAccessUses, ...roomServiceUses], 'identity');
 
 export function buildHttpRoot(hooks: MessagePathHooks = {}) {
   const config = loadConfig();
-  return { sseUrl: config.sseUrl, ...buildMessagePath(config, hooks) };
+  return { sseUrl: config.sseUrl, ...buildMessagePath(config, hooks), roomAccess: buildRoomAccess(config), rooms: buildRoomService(config) };
 }

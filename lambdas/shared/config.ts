@@ -3,7 +3,7 @@
  * the local runtime) sets. Names live here once; the stack imports ENV to set them.
  */
 import { LIMITS, RATE_LIMITS, type RateLimitSettings } from './limits.js';
-import { CONNECTIONS_TABLE, MESSAGES_TABLE, TASK_QUEUE } from './resources.js';
+import { CONNECTIONS_TABLE, MESSAGES_TABLE, ROOMS_TABLE, TASK_QUEUE } from './resources.js';
 
 export const ENV = {
   connectionsTable: CONNECTIONS_TABLE.envVar,
@@ -26,6 +26,7 @@ export const ENV = {
   ratePerUser: 'RATE_PER_USER',
   /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
   endpointUrl: 'AWS_ENDPOINT_URL',
+  roomsTable: ROOMS_TABLE.envVar,
 } as const;
 
 export interface AppConfig {
@@ -40,6 +41,7 @@ export interface AppConfig {
   retentionDays: number;
   inlineFanoutMaxMembers: number;
   rateLimits: RateLimitSettings;
+  roomsTable: string;
 }
 
 function read(name: string, fallback?: string): string {
@@ -80,5 +82,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perConnection: positive(ENV.ratePerConnection, RATE_LIMITS.perConnection),
       perUser: positive(ENV.ratePerUser, RATE_LIMITS.perUser),
     },
+    roomsTable: get(ENV.roomsTable, ROOMS_TABLE.id),
   };
 }

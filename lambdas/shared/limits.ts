@@ -78,6 +78,11 @@ export const LIMITS = {
   clientIdWindowSeconds: 24 * 3600,
   /** Messages, broadcasts and events are kept this many days (DynamoDB TTL). */
   defaultRetentionDays: 30,
+  /** Rooms: `GET /api/rooms` page sizes, members named when a room is created, user id length. */
+  roomsDefaultPage: 50,
+  roomsMaxPage: 100,
+  roomInitialMembersMax: 50,
+  userIdMaxChars: 128,
 } as const;
 
 /** Largest content string a message may carry, derived from the media limit. */
