@@ -66,8 +66,8 @@ export interface HttpOperationDoc {
   admin?: boolean;
   body?: { schema: z.core.$ZodType; examples: Example[] };
   query?: { schema: z.core.$ZodObject; examples: Example[] };
-  /** Path parameters (`{name}` segments of the route's path). */
-  path?: z.core.$ZodObject;
+  /** Path parameters (`{name}` segments of the route's path) and the values its examples use. */
+  path?: { schema: z.core.$ZodObject; example: Record<string, string> };
   answers: HttpAnswer[];
   /** Error codes the operation can answer with (beyond the authorizer's 401/403). */
   errors: ErrorCode[];

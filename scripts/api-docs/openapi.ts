@@ -118,7 +118,7 @@ function operationOf(route: HttpRoute, placed: PlacedExample[]): ZodOpenApiOpera
     };
   }
   if (doc.query || doc.path) {
-    operation.requestParams = { ...(doc.query ? { query: doc.query.schema } : {}), ...(doc.path ? { path: doc.path } : {}) };
+    operation.requestParams = { ...(doc.query ? { query: doc.query.schema } : {}), ...(doc.path ? { path: doc.path.schema } : {}) };
   }
   return operation;
 }

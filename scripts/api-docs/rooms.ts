@@ -118,7 +118,7 @@ export const ROOM_HTTP_DOCS: Record<'createRoom' | 'listRooms' | 'openDirect' | 
     summary: 'Add a member',
     description: 'Owners and admins only.',
     tag: 'rooms',
-    path: roomPathSchema,
+    path: { schema: roomPathSchema, example: { room: 'design' } },
     body: { schema: roomUserSchema, examples: [ex(roomUserSchema, 'POST /api/rooms/{room}/members', 'carol', 'Add carol', { user: 'carol' })] },
     answers: [
       {
@@ -136,7 +136,7 @@ export const ROOM_HTTP_DOCS: Record<'createRoom' | 'listRooms' | 'openDirect' | 
     description:
       "Owners and admins only. The user's connections in the room stop receiving it at once and get the WebSocket event `removed {\"room\"}`; their SSE streams of the room end with an event `removed`.",
     tag: 'rooms',
-    path: memberPathSchema,
+    path: { schema: memberPathSchema, example: { room: 'design', user: 'bob' } },
     answers: [
       {
         status: 200,
