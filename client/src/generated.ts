@@ -107,3 +107,13 @@ export interface PublishedEvent {
   data: Record<string, unknown>;
   timestamp: string;
 }
+
+/** As in lambdas/domain/rooms.ts. */
+export interface RoomInfo {
+  name: string;
+  visibility: 'public' | 'private';
+  owner: string | null;
+  direct: boolean;
+  members?: string[];
+  created_at: string;
+}

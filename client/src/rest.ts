@@ -81,7 +81,7 @@ export class RestApi {
     return headers;
   }
 
-  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     let res: Response;
     try {
       res = await this.options.fetch(`${this.base}${path}`, {

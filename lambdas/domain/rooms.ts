@@ -27,7 +27,7 @@ export interface RoomRecord {
 /** What clients see of a room. */
 export interface RoomInfo {
   name: string;
-  visibility: RoomVisibility;
+  visibility: 'public' | 'private';
   owner: string | null;
   direct: boolean;
   members?: string[];
