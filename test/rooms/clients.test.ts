@@ -109,3 +109,14 @@ describe('socket.io-client', () => {
     expect(removed.find((x) => x.event === 'removed')?.data).toEqual({ room: name });
   });
 });
+
+describe('client package refused', () => {
+  it('stops with `forbidden` when its room is a private room the user may not use (no endless reconnect)', async () => {
+    const name = uniqueRoom('pkg-refused');
+    expect((await alice.post('/api/rooms', { name, visibility: 'private' })).status).toBe(201);
+    const recorded = clientOf(carol, name);
+    const errors = await recorded.errors.until((e) => e.some((x) => x.code === 'forbidden'), 'a forbidden error');
+    expect(errors.find((x) => x.code === 'forbidden')?.status).toBe(403);
+    await recorded.states.until((s) => s.includes('closed'), 'closed');
+  });
+});
