@@ -66,15 +66,18 @@ function fields(record: RoomRecord): Record<string, unknown> {
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
 
-/** BatchGetItem of one table, retrying unprocessed keys. */
-async function batchGet(client: DynamoDBDocumentClient, table: string, keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+/**
+ * BatchGetItem of one table, retrying unprocessed keys. `consistent` for access decisions: a member
+ * removed a moment ago must not pass on a stale read.
+ */
+async function batchGet(client: DynamoDBDocumentClient, table: string, keys: Record<string, unknown>[], consistent = false): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
   for (let start = 0; start < keys.length; start += 100) {
     let pending = keys.slice(start, start + 100);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > BATCH_RETRIES) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed on ${table}`);
       if (attempt > 0) await sleep(backoffDelay(attempt - 1, 50, 1000));
-      const out = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+      const out = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: consistent } } }));
       rows.push(...(out.Responses?.[table] ?? []));
       pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
     }
@@ -92,14 +95,14 @@ export class DynamoRoomStore implements RoomStore {
     const rows = await batchGet(this.client, this.table, [
       { room, sk: META },
       { room, sk: memberKey(userId) },
-    ]);
+    ], true);
     const meta = rows.find((row) => row.sk === META);
     const member = rows.some((row) => row.sk === memberKey(userId));
     return meta ? { record: toRecord(meta), member } : { member };
   }
 
   async get(room: string): Promise<RoomRecord | undefined> {
-    const out = await this.client.send(new GetCommand({ TableName: this.table, Key: { room, sk: META } }));
+    const out = await this.client.send(new GetCommand({ TableName: this.table, Key: { room, sk: META }, ConsistentRead: true }));
     return out.Item ? toRecord(out.Item) : undefined;
   }
 
