@@ -10,10 +10,14 @@ import type { StreamHistory } from './history.js';
 import type { DraftMessage } from './messages.js';
 import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type Identity, itemId, type ServerEvent, roomStream } from './model.js';
 import type { ConnectionStore } from './ports.js';
+import type { PresenceService } from './presence.js';
+import type { TypingService } from './typing.js';
 import {
   joinSchema,
   messageInputSchema,
+  presenceActionSchema,
   resumeSchema,
+  typingSchema,
   sendAudioSchema,
   sendImageSchema,
   sendTextSchema,
@@ -36,6 +40,14 @@ export interface ActionContext {
   rateLimiter?: Pick<RateLimiter, 'check'>;
   /** Milliseconds left before the function's deadline (a replay stops in time to answer). */
   timeLeftMs?: () => number;
+  /** Presence (join/leave transitions, the `presence` action); absent where not wired. */
+  presence?: Pick<PresenceService, 'entered' | 'left' | 'list'>;
+  typing?: Pick<TypingService, 'typing'>;
+}
+
+function requirePort<T>(port: T | undefined, what: string): T {
+  if (!port) throw new ChatError('unknown_action', `${what} is not available here`);
+  return port;
 }
 
 /** A message as a client sends it: `sender` may be omitted when authenticated. */
@@ -100,7 +112,8 @@ export function isWsAction(action: string): action is WsAction {
   return (WS_ACTIONS as readonly string[]).includes(action);
 }
 
-export async function runAction(action: string, data: unknown, ctx: ActionContext): Promise<ServerEvent> {
+/** Runs a client action; its reply to the sender, or null for an action that has none (`typing`). */
+export async function runAction(action: string, data: unknown, ctx: ActionContext): Promise<ServerEvent | null> {
   if (!isWsAction(action)) {
     throw new ChatError('unknown_action', `Unknown action "${action.slice(0, 64)}"; use one of ${WS_ACTIONS.join(', ')}`);
   }
@@ -130,13 +143,37 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       await ctx.rateLimiter?.check(ctx.connectionId, current.userId);
       const record = await ctx.connections.setRoom(ctx.connectionId, input.room);
       if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
+      if (ctx.presence && current.room !== input.room) {
+        if (current.room) await ctx.presence.left(current.room, current.userId);
+        await ctx.presence.entered(input.room, current.userId);
+      }
       return { event: 'joined', data: { room: input.room } };
     }
     case 'leave': {
       const before = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, before.userId);
       await ctx.connections.setRoom(ctx.connectionId, null);
+      if (ctx.presence && before.room) await ctx.presence.left(before.room, before.userId);
       return { event: 'left', data: { room: before.room } };
+    }
+    case 'presence': {
+      const input = parseWith(presenceActionSchema, data ?? {}, 'presence');
+      const presence = requirePort(ctx.presence, 'presence');
+      const record = await requireConnection(ctx);
+      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+      const room = input.room ?? record.room;
+      if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
+      return { event: 'presence_list', data: await presence.list({ userId: record.userId, roles: record.roles }, room, undefined) };
+    }
+    case 'typing': {
+      const input = parseWith(typingSchema, data, 'typing');
+      const typing = requirePort(ctx.typing, 'typing');
+      const record = await requireConnection(ctx);
+      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+      const room = input.room ?? record.room;
+      if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
+      await typing.typing({ userId: record.userId, roles: record.roles }, ctx.connectionId, room, input.state);
+      return null;
     }
     case 'resume': {
       const input = parseWith(resumeSchema, data ?? {}, 'resume');

@@ -6,14 +6,14 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ChatError } from '../domain/errors.js';
 import { DEFAULT_ROOM } from '../domain/model.js';
-import { historyQuerySchema, messageInputSchema, publishEventSchema } from '../domain/schemas.js';
+import { historyQuerySchema, messageInputSchema, presenceQuerySchema, publishEventSchema } from '../domain/schemas.js';
 import { parseWith } from '../domain/validation.js';
 import { ADMIN_ROLE, identityFromAuthorizer, requireRole, resolveSender } from '../auth/authenticator.js';
 import type { Identity } from '../domain/model.js';
 import { buildHttpRoot } from '../roots/http.js';
 import { lazy } from '../roots/wiring.js';
 import { LIMITS } from '../shared/limits.js';
-import { HTTP_ROUTES, type HttpOperation } from '../shared/routes.js';
+import { HTTP_ROUTES, type HttpOperation, matchRoutePath } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
 import { countFanoutStats, countMetrics, injectLambdaContext, logger } from './common/observability.js';
 
@@ -33,14 +33,15 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-function findOperation(event: APIGatewayProxyEventV2): HttpOperation {
+/** The operation of a request, and the parameters of its path (`{room}`). */
+function findOperation(event: APIGatewayProxyEventV2): { operation: HttpOperation; params: Record<string, string> } {
   const method = event.requestContext.http.method.toUpperCase();
   const path = event.rawPath.replace(/\/+$/, '') || '/';
-  const routes = HTTP_ROUTES.filter((route) => route.path === path);
+  const routes = HTTP_ROUTES.filter((route) => matchRoutePath(route.path, path) !== undefined);
   if (routes.length === 0) throw new ChatError('not_found', `No route for ${path.slice(0, 100)}`);
   const route = routes.find((r) => r.method === method);
   if (!route) throw new ChatError('method_not_allowed', `${method} is not allowed on ${path}; use ${routes.map((r) => r.method).join(', ')}`);
-  return route.operation;
+  return { operation: route.operation, params: matchRoutePath(route.path, path) ?? {} };
 }
 
 /**
@@ -52,7 +53,7 @@ export function identityOf(event: APIGatewayProxyEventV2): Identity {
   return identityFromAuthorizer(context, 'Send a valid token: Authorization: Bearer <token>');
 }
 
-const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promise<HttpResult>> = {
+const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: Record<string, string>) => Promise<HttpResult>> = {
   async health() {
     return json(200, { status: 'healthy', service: 'chat-service', timestamp: new Date().toISOString() });
   },
@@ -100,6 +101,12 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
     return json(200, body);
   },
 
+  async presence(event, params) {
+    const identity = identityOf(event);
+    const query = parseWith(presenceQuerySchema, { ...(event.queryStringParameters ?? {}), room: params.room }, 'query');
+    return json(200, await httpRoot().presence.list(identity, query.room, query.cursor, query.limit));
+  },
+
   async eventsRedirect(event) {
     const sseUrl = httpRoot().sseUrl;
     if (!sseUrl) throw new ChatError('not_found', 'The SSE stream URL is not configured');
@@ -111,7 +118,8 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
 export async function route(event: APIGatewayProxyEventV2): Promise<HttpResult> {
   try {
     logger.appendKeys({ requestId: event.requestContext?.requestId });
-    return await operations[findOperation(event)](event);
+    const { operation, params } = findOperation(event);
+    return await operations[operation](event, params);
   } catch (error) {
     return errorResponse(error);
   }

@@ -5,20 +5,28 @@
 import { ApiGatewayConnectionGateway, GATEWAY_PERMISSIONS } from '../adapters/apigw-gateway.js';
 import { dynamoClient, managementClient } from '../adapters/clients.js';
 import { CONNECTION_STORE_PERMISSIONS, DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
+import { openRooms } from '../domain/room-access.js';
 import { loadConfig } from '../shared/config.js';
 import { buildMessagePath, type MessagePathHooks, messagePathUses } from './message-path.js';
+import { buildPresence, buildTyping, presenceEnter, presenceRead, typingGate } from './presence.js';
 import { declareRoot, uses } from './wiring.js';
 
 const connections = uses(CONNECTION_STORE_PERMISSIONS, ['get', 'setRoom', 'remove']);
 const gateway = uses(GATEWAY_PERMISSIONS, ['post', 'disconnect']);
 
-export const wsMessageDeclaration = declareRoot([...messagePathUses, connections, gateway], 'identity');
+export const wsMessageDeclaration = declareRoot([...messagePathUses, connections, gateway, presenceEnter, presenceRead, typingGate], 'identity');
 
 export function buildWsMessageRoot(hooks: MessagePathHooks = {}) {
   const config = loadConfig();
+  const path = buildMessagePath(config, hooks);
+  // Private rooms: the RoomAccess port goes here (openRooms: every room is public).
+  const wiring = { config, queue: path.queue, publish: path.publish, access: openRooms };
+  const presence = buildPresence(wiring);
   return {
     gateway: gateway.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint))),
     connections: connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable)),
-    ...buildMessagePath(config, hooks),
+    ...path,
+    presence,
+    typing: buildTyping(wiring, presence),
   };
 }

@@ -24,6 +24,8 @@ export const ENV = {
   rateWindowSeconds: 'RATE_WINDOW_SECONDS',
   ratePerConnection: 'RATE_PER_CONNECTION',
   ratePerUser: 'RATE_PER_USER',
+  /** Overrides LIMITS.presenceGraceSeconds (tests shorten it). */
+  presenceGraceSeconds: 'PRESENCE_GRACE_SECONDS',
   /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
   endpointUrl: 'AWS_ENDPOINT_URL',
 } as const;
@@ -40,6 +42,7 @@ export interface AppConfig {
   retentionDays: number;
   inlineFanoutMaxMembers: number;
   rateLimits: RateLimitSettings;
+  presenceGraceSeconds: number;
 }
 
 function read(name: string, fallback?: string): string {
@@ -60,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     return Number.isFinite(value) && value > 0 ? value : fallback;
   };
   const retention = Number(get(ENV.retentionDays, String(LIMITS.defaultRetentionDays)));
+  const grace = Number(get(ENV.presenceGraceSeconds, String(LIMITS.presenceGraceSeconds)));
   const inline = Number(get(ENV.inlineFanoutMaxMembers, String(LIMITS.inlineFanoutMaxMembers)));
   return {
     connectionsTable: get(ENV.connectionsTable, CONNECTIONS_TABLE.id),
@@ -80,5 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perConnection: positive(ENV.ratePerConnection, RATE_LIMITS.perConnection),
       perUser: positive(ENV.ratePerUser, RATE_LIMITS.perUser),
     },
+    // SQS DelaySeconds: 0 to 900.
+    presenceGraceSeconds: Number.isInteger(grace) && grace >= 0 && grace <= 900 ? grace : LIMITS.presenceGraceSeconds,
   };
 }

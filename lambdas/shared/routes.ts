@@ -40,7 +40,8 @@ export type HttpOperation =
   | 'broadcast'
   | 'publishEvent'
   | 'history'
-  | 'eventsRedirect';
+  | 'eventsRedirect'
+  | 'presence';
 
 export const HTTP_ROUTES: readonly HttpRoute[] = [
   { method: 'GET', path: '/api/health', operation: 'health', description: 'Service health', auth: 'none' },
@@ -79,13 +80,44 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     description: 'Redirects (307) to the SSE stream on the streaming Function URL',
     auth: 'none',
   },
+  {
+    method: 'GET',
+    path: '/api/rooms/{room}/presence',
+    operation: 'presence',
+    description: 'Who is online in a room',
+    auth: 'user',
+  },
 ];
+
+/**
+ * Matches a request path against a route path whose segments may be `{name}` parameters (API
+ * Gateway's syntax); the decoded parameters, or undefined when it does not match.
+ */
+export function matchRoutePath(routePath: string, path: string): Record<string, string> | undefined {
+  const want = routePath.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const segment = want[i]!;
+    const actual = got[i]!;
+    if (segment.startsWith('{') && segment.endsWith('}')) {
+      if (actual === '') return undefined;
+      try {
+        params[segment.slice(1, -1)] = decodeURIComponent(actual);
+      } catch {
+        return undefined;
+      }
+    } else if (segment !== actual) return undefined;
+  }
+  return params;
+}
 
 /** The SSE stream path, served by the streaming function (path preserved on the Function URL). */
 export const SSE_PATH = '/api/events';
 
 /** Client actions of the WebSocket protocol; each becomes a route with route selection on body.action. */
-export const WS_ACTIONS = ['message', 'send_text', 'send_image', 'send_audio', 'ping', 'join', 'leave', 'resume'] as const;
+export const WS_ACTIONS = ['message', 'send_text', 'send_image', 'send_audio', 'ping', 'join', 'leave', 'resume', 'presence', 'typing'] as const;
 export type WsAction = (typeof WS_ACTIONS)[number];
 
 /** Server events of the WebSocket protocol. */
@@ -100,6 +132,9 @@ export const WS_EVENTS = [
   'joined',
   'left',
   'resumed',
+  'presence',
+  'presence_list',
+  'typing',
 ] as const;
 export type WsEvent = (typeof WS_EVENTS)[number];
 
