@@ -22,6 +22,7 @@ import { SeenIds, newClientId, ulidFloor, ulidTime } from './ids.js';
 import { type ConnectedData, type ErrorData, type ResumedData, type ServerFrame, parseServerFrame } from './protocol.js';
 import { type FetchLike, type HistoryOptions, type MessageDraft, RestApi, type TokenSource } from './rest.js';
 import { type EventStreamOptions, type StreamEvent, eventStream, sseUrlOf } from './sse.js';
+import { type PresenceChange, type PresenceMember, TypingSender, type TypingEvent, type TypingState, TypingTracker } from './presence.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -83,6 +84,10 @@ export interface ClientEvents {
   resumed: ResumedData;
   /** `token_refused` stops the client; other errors are reported and the client goes on. */
   error: ChatClientError;
+  /** A user came online in the room, or went offline (after the service's grace period). */
+  presence: PresenceChange;
+  /** Someone else started or stopped typing; a `start` not renewed ends with a `stop` marked `lapsed`. */
+  typing: TypingEvent;
 }
 
 interface PendingSend {
@@ -143,6 +148,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   /** `after` as the app gave it: the app has everything up to it, so older items are not handed over. */
   private readonly floor: string | undefined;
   private firstOpenAt: number | undefined;
+  private readonly typingSender = new TypingSender((state) => this.sendFrame('typing', { room: this.room, state }));
+  private readonly typingTracker = new TypingTracker((event) => this.emit('typing', event));
 
   constructor(options: ChatClientOptions) {
     super();
@@ -225,8 +232,36 @@ export class ChatClient extends Emitter<ClientEvents> {
     );
   }
 
+  /**
+   * Tells the room's other members that this user is typing (`start`, repeat while typing) or
+   * stopped (`stop`). Kept within the service's limit of one per LIMITS.typingIntervalMs: repeats
+   * are dropped and a `stop` waits for the interval. Not queued across reconnects.
+   */
+  typing(state: TypingState = 'start'): void {
+    this.typingSender.typing(state);
+  }
+
+  /** Who is online in the room now (every page of `GET /api/rooms/{room}/presence`). */
+  async presence(room: string = this.room): Promise<PresenceMember[]> {
+    const members: PresenceMember[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.rest.presencePage(room, cursor);
+      members.push(...page.members);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return members;
+  }
+
+  /** Users typing in the room now (their `start` arrived and has not stopped or lapsed). */
+  typingUsers(room: string = this.room): string[] {
+    return this.typingTracker.typing(room);
+  }
+
   /** Closes the connection for good; sends still waiting are rejected with `closed`. */
   close(): void {
+    this.typingSender.dispose();
+    this.typingTracker.dispose();
     this.stop(new ChatClientError('closed', 'The client is closed'));
   }
 
@@ -451,6 +486,12 @@ export class ChatClient extends Emitter<ClientEvents> {
       case 'resumed':
         this.onResumed((frame as ServerFrame<'resumed'>).data);
         break;
+      case 'presence':
+        this.emit('presence', (frame as ServerFrame<'presence'>).data);
+        break;
+      case 'typing':
+        this.typingTracker.receive((frame as ServerFrame<'typing'>).data);
+        break;
       default:
         break;
     }
@@ -469,7 +510,10 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.seen.add(item.id);
     if (this.last === undefined || item.id > this.last) this.last = item.id;
     if (item.kind === 'notification') this.emit('notification', item.data);
-    else this.emit(item.kind, item.data);
+    else {
+      if (item.kind === 'message') this.typingTracker.messageFrom(item.data.room, item.data.sender);
+      this.emit(item.kind, item.data);
+    }
   }
 
   private onResumed(data: ResumedData): void {
@@ -499,6 +543,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   private onError(error: ErrorData): void {
+    // A refused `typing` (another tab of the user typed in the same interval) answers no frame in flight.
+    if ((error.details as { action?: string } | undefined)?.action === 'typing') return;
     const done = this.finishInFlight();
     const failure = new ChatClientError(error.code, error.message, { details: error.details });
     if (done?.kind === 'send') {

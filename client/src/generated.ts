@@ -10,7 +10,9 @@ export const WS_ACTIONS = [
   "ping",
   "join",
   "leave",
-  "resume"
+  "resume",
+  "presence",
+  "typing"
 ] as const;
 export type WsAction = (typeof WS_ACTIONS)[number];
 
@@ -24,7 +26,10 @@ export const WS_EVENTS = [
   "error",
   "joined",
   "left",
-  "resumed"
+  "resumed",
+  "presence",
+  "presence_list",
+  "typing"
 ] as const;
 export type WsEvent = (typeof WS_EVENTS)[number];
 
@@ -35,7 +40,8 @@ export const HTTP_PATHS = {
   broadcast: "/api/messages/broadcast",
   publishEvent: "/api/events/publish",
   history: "/api/messages",
-  eventsRedirect: "/api/events"
+  eventsRedirect: "/api/events",
+  presence: "/api/rooms/{room}/presence"
 } as const;
 
 /** Path of the SSE stream on the Function URL (and of its redirect on the HTTP API). */
@@ -59,7 +65,10 @@ export const LIMITS = {
   roomMaxChars: 64,
   historyDefaultPage: 50,
   historyMaxPage: 100,
-  httpBodyMaxBytes: 163840
+  httpBodyMaxBytes: 163840,
+  presencePageUsers: 100,
+  typingIntervalMs: 2000,
+  typingLapseMs: 6000
 } as const;
 
 /** As in lambdas/domain/errors.ts. */

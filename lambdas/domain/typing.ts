@@ -49,6 +49,8 @@ export class TypingService {
     if (!(await this.deps.gate.tryPass(room, identity.userId, now, LIMITS.typingIntervalMs))) {
       throw new ChatError('rate_limited', `At most one typing event per room every ${LIMITS.typingIntervalMs / 1000} s`, {
         retry_after_ms: LIMITS.typingIntervalMs,
+        // The refusal is not the answer to any other frame in flight (clients match replies in order).
+        action: 'typing',
       });
     }
     // The sender's own tabs are left out: "alice is typing" is for the others.

@@ -71,8 +71,8 @@ export interface HttpOperationDoc {
   admin?: boolean;
   body?: { schema: z.core.$ZodType; examples: Example[] };
   query?: { schema: z.core.$ZodObject; examples: Example[] };
-  /** Parameters of the route path (`{room}`). */
-  path?: { schema: z.core.$ZodObject };
+  /** Parameters of the route path (`{room}`), and the values its examples use. */
+  path?: { schema: z.core.$ZodObject; example: Record<string, string> };
   answers: HttpAnswer[];
   /** Error codes the operation can answer with (beyond the authorizer's 401/403). */
   errors: ErrorCode[];
@@ -229,7 +229,7 @@ export const HTTP_DOCS: Record<HttpOperation, HttpOperationDoc> = {
     summary: 'Who is online in a room',
     description: `Users with a live connection in the room (two tabs are one member, \`connections: 2\`), by user id, at most \`limit\` per page; pass \`next_cursor\` as \`cursor\` for the next. WebSocket clients get \`presence\` events as users come and go (\`offline\` ${LIMITS.presenceGraceSeconds} s after their last connection left).`,
     tag: 'rooms',
-    path: { schema: z.object({ room: roomSchema }) },
+    path: { schema: z.object({ room: roomSchema }), example: { room: 'general' } },
     query: {
       schema: presencePageQuery,
       examples: [example(presencePageQuery, 'GET /api/rooms/{room}/presence', 'page', 'Up to 50 users', { limit: 50 })],
