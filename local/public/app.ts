@@ -22,6 +22,7 @@ import {
 import { ADMIN_ROLE, DevTokens, discoverEndpoints, type Endpoints, rolesOf } from './config.js';
 import { byId, h, toast } from './dom.js';
 import { allowedFormats, formatOf, type MediaKind, mediaLimitKb, type Recording, readBase64, recordingType, startRecording } from './media.js';
+import { PresencePanel } from './presence.js';
 import { ConversationView } from './view.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.:-]+$/;
@@ -93,6 +94,7 @@ let session: Session | undefined;
 let recording: Recording | undefined;
 
 const view = new ConversationView(ui.messages, ui.scroller, ui.empty, () => session?.name);
+const presence = new PresencePanel(byId('members'), byId<HTMLUListElement>('member-list'), byId('typing'));
 
 function describe(error: unknown): string {
   if (error instanceof ChatClientError) return error.code === 'network' || error.code === 'protocol' ? error.message : `${error.message} (${error.code})`;
@@ -273,6 +275,7 @@ async function join(form: { name: string; room: string; admin: boolean }): Promi
     live((error) => showError(error.code === 'token_refused' ? `The service refused the token of "${form.name}": join again` : describe(error))),
   );
 
+  presence.attach(client, form.name);
   void loadOlder(current, true);
   if (admin) void readSse(current);
   ui.text.focus();
@@ -282,6 +285,7 @@ function leave(): void {
   const current = session;
   if (!current) return;
   session = undefined;
+  presence.detach();
   recording?.stop();
   current.stop.abort();
   current.client.close();
@@ -490,6 +494,7 @@ function wire(): void {
     }
   });
   ui.text.addEventListener('input', fitComposer);
+  ui.text.addEventListener('input', () => presence.composing(ui.text.value));
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) setUnread(0);
   });

@@ -82,7 +82,14 @@ describe('client: typing units', () => {
   it('sends at most one state per interval: repeats dropped, a stop deferred, a stop with no start never sent', () => {
     vi.useFakeTimers();
     const sent: string[] = [];
-    const sender = new TypingSender((s) => (sent.push(s), true), 2000, () => Date.now());
+    const sender = new TypingSender(
+      (s) => {
+        sent.push(s);
+        return true;
+      },
+      2000,
+      () => Date.now(),
+    );
     sender.typing('stop');
     expect(sent).toEqual([]);
     sender.typing('start');
