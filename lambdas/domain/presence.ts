@@ -100,16 +100,21 @@ export class PresenceService {
     return connections.filter((c) => c.expiresAt > now);
   }
 
-  private async announce(room: string, user: string, state: PresenceState): Promise<void> {
+  private async announce(room: string, user: string, state: PresenceState, exclude?: string): Promise<void> {
     if (!this.deps.publish) throw new Error('presence: no publisher wired');
     const nowMs = this.deps.clock.now();
-    await this.deps.publish({ kind: 'fanout', key: ulid(nowMs), audience: { type: 'room', room }, event: presenceEvent(room, user, state) });
+    const task: FanoutTask = { kind: 'fanout', key: ulid(nowMs), audience: { type: 'room', room }, event: presenceEvent(room, user, state) };
+    if (exclude) task.exclude = exclude;
+    await this.deps.publish(task);
   }
 
-  /** A connection of `user` entered `room`: announces `online` if it is the user's first. */
-  async entered(room: string, user: string): Promise<boolean> {
+  /**
+   * Connection `connectionId` of `user` entered `room`: announces `online` if it is the user's
+   * first, to the room's other connections (the entering one knows; it reads the list itself).
+   */
+  async entered(room: string, user: string, connectionId?: string): Promise<boolean> {
     const changed = await this.deps.store.markOnline(room, user, this.deps.clock.now());
-    if (changed) await this.announce(room, user, 'online');
+    if (changed) await this.announce(room, user, 'online', connectionId);
     return changed;
   }
 

@@ -145,7 +145,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
       if (ctx.presence && current.room !== input.room) {
         if (current.room) await ctx.presence.left(current.room, current.userId);
-        await ctx.presence.entered(input.room, current.userId);
+        await ctx.presence.entered(input.room, current.userId, ctx.connectionId);
       }
       return { event: 'joined', data: { room: input.room } };
     }
