@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../local/emulators.js';
+import type { GateCall } from '../../local/iam-gate.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { CONNECTIONS_TABLE } from '../../lambdas/shared/resources.js';
@@ -61,6 +62,61 @@ async function presence(room: string, as: string) {
   expect(res.status).toBe(200);
   return res.body as { room: string; members: Array<{ user: string; connections: number; since: string }>; next_cursor: string | null };
 }
+
+// First in the file: no task of another test runs while it counts.
+describe('cost of a presence change', () => {
+  /** Counts every AWS call of the functions (through the runtime's IAM gates) while `act` runs. */
+  async function counted(act: () => Promise<void>): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    rt.injectFaults({
+      decide: () => undefined,
+      completed: (call: GateCall) => {
+        const key = `${call.fn} ${call.service}:${call.operation}${call.input?.IndexName ? `(${call.input.IndexName})` : ''}`;
+        counts[key] = (counts[key] ?? 0) + 1;
+      },
+    });
+    try {
+      await act();
+    } finally {
+      rt.injectFaults(undefined);
+    }
+    return counts;
+  }
+
+  it('online and offline in a room of three: the calls each costs (printed for the README) and no Scan', async () => {
+    const room = uniqueRoom('cost');
+    const watchers = [await connect('bob', room), await connect('carol', room)];
+    // carol's own online fan-out is done before counting starts.
+    await watchers[0]!.client.next(presenceOf('carol', 'online'));
+    await tasks.waitFor((r) => r.outcome === 'deleted' && r.body.includes('"event":"presence"') && r.body.includes('"user":"carol"'), 15_000, "carol's online fan-out");
+    let alice: { client: WsClient; id: string } | undefined;
+    const online = await counted(async () => {
+      alice = await connect('alice', room);
+      for (const w of watchers) await w.client.next(presenceOf('alice', 'online'));
+      await tasks.waitFor((r) => r.outcome === 'deleted' && r.body.includes('"event":"presence"') && r.body.includes('"user":"alice"'), 15_000, 'the online fan-out');
+    });
+    const closedAt = Date.now();
+    const offline = await counted(async () => {
+      await alice!.client.close();
+      for (const w of watchers) await w.client.next(presenceOf('alice', 'offline'), 20_000, 'alice offline');
+      await checkDone(room, 'alice', closedAt);
+    });
+    console.log('calls of an online change (alice connects; greeting included):', online);
+    console.log('calls of an offline change (alice closes):', offline);
+    for (const counts of [online, offline]) {
+      expect(Object.keys(counts).filter((k) => /Scan|BatchGet|BatchWrite|Transact/.test(k))).toEqual([]);
+    }
+    // Online to bob and carol (not alice herself), and alice's greeting: retried on 410 until her
+    // $connect has returned, so at least one post.
+    expect(online['tasks execute-api:PostToConnection']).toBeGreaterThanOrEqual(3);
+    expect(online['wsConnect dynamodb:UpdateItem']).toBe(1);
+    expect(online['tasks dynamodb:Query(byRoom)']).toBe(1);
+    expect(offline['tasks execute-api:PostToConnection']).toBe(2);
+    expect(offline['tasks dynamodb:Query(byRoomUser)']).toBe(1);
+    expect(offline['tasks dynamodb:UpdateItem']).toBe(1);
+    expect(offline['wsDisconnect sqs:SendMessage']).toBe(1);
+  }, 60_000);
+});
 
 describe('presence', () => {
   it('two tabs are one member: one online, connections 2, offline only after both closed and the grace', async () => {
