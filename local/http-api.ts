@@ -14,7 +14,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { HTTP_ROUTES, matchRoutePath } from '../lambdas/shared/routes.js';
+import { matchRoute } from '../lambdas/shared/route-match.js';
+import { HTTP_ROUTES } from '../lambdas/shared/routes.js';
 import { apiDocumentAt } from '../scripts/api-docs/files.js';
 import { type DevTokenIssuer, authorizeHttp, parseTokenRequest } from './authorizers.js';
 import { answerPreflight, type CorsConfig, corsHeaders, isPreflight } from './cors.js';
@@ -74,8 +75,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 export function routeKeyOf(method: string, pathname: string): string {
-  // Route paths may have `{param}` segments, matched as API Gateway does (one whole segment each).
-  const route = HTTP_ROUTES.find((r) => r.method === method && matchRoutePath(r.path, pathname) !== undefined);
+  const route = matchRoute(method, pathname)?.route;
   return route ? `${route.method} ${route.path}` : '$default';
 }
 

@@ -17,11 +17,12 @@
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { ChatClientError, isRetryable, retryAfterMs } from './errors.js';
-import { type ChatMessage, LIMITS, type PublishedEvent, type WsAction, WS_EVENTS } from './generated.js';
+import { type ChatMessage, LIMITS, type PublishedEvent, type RoomInfo, type WsAction, WS_EVENTS } from './generated.js';
 import { SeenIds, newClientId, ulidFloor, ulidTime } from './ids.js';
 import { type ConnectedData, type ErrorData, type ResumedData, type ServerFrame, parseServerFrame } from './protocol.js';
 import { type FetchLike, type HistoryOptions, type MessageDraft, RestApi, type TokenSource } from './rest.js';
 import { type EventStreamOptions, type StreamEvent, eventStream, sseUrlOf } from './sse.js';
+import { type CreateRoomInput, type ListRoomsOptions, type RoomPage, RoomsApi } from './rooms.js';
 import { type PresenceChange, type PresenceMember, TypingSender, type TypingEvent, type TypingState, TypingTracker } from './presence.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -84,6 +85,8 @@ export interface ClientEvents {
   resumed: ResumedData;
   /** `token_refused` stops the client; other errors are reported and the client goes on. */
   error: ChatClientError;
+  /** The user was removed from a room; removed from the client's own room, the client stops (`forbidden`). */
+  removed: { room: string };
   /** A user came online in the room, or went offline (after the service's grace period). */
   presence: PresenceChange;
   /** Someone else started or stopped typing; a `start` not renewed ends with a `stop` marked `lapsed`. */
@@ -123,6 +126,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private readonly stopped = new AbortController();
   private readonly wsUrl: string;
   private readonly sseUrl: string;
+  private roomsApi: RoomsApi | undefined;
 
   private currentState: ConnectionState = 'connecting';
   private socket: SocketLike | undefined;
@@ -230,6 +234,32 @@ export class ChatClient extends Emitter<ClientEvents> {
       { url: this.sseUrl, room: this.room, getToken: this.getToken, fetch: this.fetchImpl, backoff: this.backoff },
       { ...options, signal },
     );
+  }
+
+  /** Rooms: create, open a direct room, list, manage members (REST; see RoomsApi). */
+  get rooms(): RoomsApi {
+    this.roomsApi ??= new RoomsApi((method, path, body) => this.rest.request(method, path, body));
+    return this.roomsApi;
+  }
+
+  createRoom(input: CreateRoomInput): Promise<RoomInfo> {
+    return this.rooms.create(input);
+  }
+
+  openDirect(user: string): Promise<RoomInfo> {
+    return this.rooms.openDirect(user);
+  }
+
+  listRooms(options: ListRoomsOptions = {}): Promise<RoomPage> {
+    return this.rooms.list(options);
+  }
+
+  addMember(room: string, user: string): Promise<void> {
+    return this.rooms.addMember(room, user);
+  }
+
+  removeMember(room: string, user: string): Promise<number> {
+    return this.rooms.removeMember(room, user);
   }
 
   /**
@@ -486,6 +516,13 @@ export class ChatClient extends Emitter<ClientEvents> {
       case 'resumed':
         this.onResumed((frame as ServerFrame<'resumed'>).data);
         break;
+      case 'removed': {
+        const { room } = (frame as ServerFrame<'removed'>).data;
+        this.emit('removed', { room });
+        // Reconnecting would only be refused: the room is no longer this user's.
+        if (room === this.room) this.stop(new ChatClientError('forbidden', `Removed from room ${room}`));
+        break;
+      }
       case 'presence':
         this.emit('presence', (frame as ServerFrame<'presence'>).data);
         break;

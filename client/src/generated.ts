@@ -27,6 +27,7 @@ export const WS_EVENTS = [
   "joined",
   "left",
   "resumed",
+  "removed",
   "presence",
   "presence_list",
   "typing"
@@ -41,6 +42,11 @@ export const HTTP_PATHS = {
   publishEvent: "/api/events/publish",
   history: "/api/messages",
   eventsRedirect: "/api/events",
+  createRoom: "/api/rooms",
+  listRooms: "/api/rooms",
+  openDirect: "/api/rooms/direct",
+  addMember: "/api/rooms/{room}/members",
+  removeMember: "/api/rooms/{room}/members/{user}",
   presence: "/api/rooms/{room}/presence"
 } as const;
 
@@ -109,4 +115,14 @@ export interface PublishedEvent {
   event_type: string;
   data: Record<string, unknown>;
   timestamp: string;
+}
+
+/** As in lambdas/domain/rooms.ts. */
+export interface RoomInfo {
+  name: string;
+  visibility: 'public' | 'private';
+  owner: string | null;
+  direct: boolean;
+  members?: string[];
+  created_at: string;
 }

@@ -3,6 +3,7 @@ export { ChatClientError, type ClientErrorCode } from './errors.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export type { HistoryOptions, HistoryPage, MessageDraft, TokenSource } from './rest.js';
 export type { EventStreamOptions, StreamEvent } from './sse.js';
+export { type CreateRoomInput, type ListRoomsOptions, type RoomPage, RoomsApi } from './rooms.js';
 export type { ConnectedData, ErrorData, MessageReceivedData, ResumedData, ServerEvents } from './protocol.js';
 export {
   HTTP_PATHS,
@@ -15,6 +16,7 @@ export {
   type ErrorCode,
   type MessageType,
   type PublishedEvent,
+  type RoomInfo,
   type WsAction,
   type WsEvent,
 } from './generated.js';

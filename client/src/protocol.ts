@@ -46,6 +46,7 @@ export interface ServerEvents {
   joined: { room: string };
   left: { room: string | null };
   resumed: ResumedData;
+  removed: { room: string };
   presence: PresenceChange;
   presence_list: PresenceList;
   typing: TypingEvent;

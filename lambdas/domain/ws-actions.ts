@@ -10,6 +10,7 @@ import type { StreamHistory } from './history.js';
 import type { DraftMessage } from './messages.js';
 import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type Identity, itemId, type ServerEvent, roomStream } from './model.js';
 import type { ConnectionStore } from './ports.js';
+import { openRooms, type RoomAccess } from './room-access.js';
 import type { PresenceService } from './presence.js';
 import type { TypingService } from './typing.js';
 import {
@@ -40,9 +41,23 @@ export interface ActionContext {
   rateLimiter?: Pick<RateLimiter, 'check'>;
   /** Milliseconds left before the function's deadline (a replay stops in time to answer). */
   timeLeftMs?: () => number;
-  /** Presence (join/leave transitions, the `presence` action); absent where not wired. */
+  /** Who may use a room (private rooms); every room is open without it. */
+  rooms?: RoomAccess;
+  /**
+   * Presence (join/leave transitions, the `presence` action) and typing; absent where not wired.
+   * Their rooms are checked here (assertRoom), so their own RoomAccess is `openRooms`.
+   */
   presence?: Pick<PresenceService, 'entered' | 'left' | 'list'>;
   typing?: Pick<TypingService, 'typing'>;
+}
+
+/**
+ * A room other than the connection's own is checked. The connection's own room was checked when
+ * it connected or joined, and a member's removal takes it out of the record, so it costs no read.
+ */
+async function assertRoom(ctx: ActionContext, record: ConnectionRecord, room: string): Promise<void> {
+  if (room === record.room) return;
+  await (ctx.rooms ?? openRooms).assertMember({ userId: record.userId, roles: record.roles }, room);
 }
 
 function requirePort<T>(port: T | undefined, what: string): T {
@@ -71,6 +86,7 @@ async function send(ctx: ActionContext, input: ClientDraft, room: string | undef
   const target = room ?? record.room;
   if (!target) throw new ChatError('not_in_room', 'Join a room first ({"action": "join", "data": {"room": "..."}})');
   await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+  await assertRoom(ctx, record, target);
   const draft: DraftMessage = { type: input.type, content: input.content, sender };
   if (input.format !== undefined) draft.format = input.format;
   if (input.clientId !== undefined) draft.clientId = input.clientId;
@@ -141,6 +157,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       const input = parseWith(joinSchema, data, 'join');
       const current = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, current.userId);
+      await (ctx.rooms ?? openRooms).assertMember({ userId: current.userId, roles: current.roles }, input.room);
       const record = await ctx.connections.setRoom(ctx.connectionId, input.room);
       if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
       if (ctx.presence && current.room !== input.room) {
@@ -163,6 +180,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
       const room = input.room ?? record.room;
       if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
+      await assertRoom(ctx, record, room);
       return { event: 'presence_list', data: await presence.list({ userId: record.userId, roles: record.roles }, room, undefined) };
     }
     case 'typing': {
@@ -172,6 +190,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
       const room = input.room ?? record.room;
       if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
+      await assertRoom(ctx, record, room);
       await typing.typing({ userId: record.userId, roles: record.roles }, ctx.connectionId, room, input.state);
       return null;
     }
@@ -180,6 +199,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       const record = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
       const room = input.room ?? record.room ?? DEFAULT_ROOM;
+      await assertRoom(ctx, record, room);
       const { count, lastId, complete } = await replay(ctx, [roomStream(room), GLOBAL_STREAM], input.after);
       return { event: 'resumed', data: { room, count, last_id: lastId, complete } };
     }

@@ -13,9 +13,11 @@ import type { Identity } from '../domain/model.js';
 import { buildHttpRoot } from '../roots/http.js';
 import { lazy } from '../roots/wiring.js';
 import { LIMITS } from '../shared/limits.js';
-import { HTTP_ROUTES, type HttpOperation, matchRoutePath } from '../shared/routes.js';
+import { routesForPath } from '../shared/route-match.js';
+import type { HttpOperation } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
 import { countFanoutStats, countMetrics, injectLambdaContext, logger } from './common/observability.js';
+import { roomOperations } from './rooms.js';
 
 const httpRoot = lazy(() => buildHttpRoot({ onFanoutStats: countFanoutStats }));
 
@@ -33,15 +35,17 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-/** The operation of a request, and the parameters of its path (`{room}`). */
 function findOperation(event: APIGatewayProxyEventV2): { operation: HttpOperation; params: Record<string, string> } {
   const method = event.requestContext.http.method.toUpperCase();
   const path = event.rawPath.replace(/\/+$/, '') || '/';
-  const routes = HTTP_ROUTES.filter((route) => matchRoutePath(route.path, path) !== undefined);
+  const routes = routesForPath(path);
   if (routes.length === 0) throw new ChatError('not_found', `No route for ${path.slice(0, 100)}`);
-  const route = routes.find((r) => r.method === method);
-  if (!route) throw new ChatError('method_not_allowed', `${method} is not allowed on ${path}; use ${routes.map((r) => r.method).join(', ')}`);
-  return { operation: route.operation, params: matchRoutePath(route.path, path) ?? {} };
+  const match = routes.find((r) => r.route.method === method);
+  if (!match) {
+    const allowed = [...new Set(routes.map((r) => r.route.method))].join(', ');
+    throw new ChatError('method_not_allowed', `${method} is not allowed on ${path.slice(0, 100)}; use ${allowed}`);
+  }
+  return { operation: match.route.operation, params: match.params };
 }
 
 /**
@@ -64,9 +68,11 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
     const sender = resolveSender(identity, input.sender);
     const root = httpRoot();
     await root.rateLimiter.check(undefined, identity.userId);
+    const room = input.room ?? DEFAULT_ROOM;
+    await root.roomAccess.assertMember(identity, room);
     const message = await root.chat.sendMessage(
       { type: input.type, content: input.content, sender, format: input.format, clientId: input.client_id },
-      { room: input.room ?? DEFAULT_ROOM },
+      { room },
     );
     countMetrics({ MessagesSent: 1 });
     return json(201, { status: 'success', message });
@@ -93,8 +99,9 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
   },
 
   async history(event) {
-    identityOf(event);
+    const identity = identityOf(event);
     const query = parseWith(historyQuerySchema, event.queryStringParameters ?? {}, 'query');
+    await httpRoot().roomAccess.assertMember(identity, query.room);
     const page = await httpRoot().history.history(query.room, query.before, query.limit);
     const body: Record<string, unknown> = { room: query.room, messages: page.messages };
     body.next_before = page.nextBefore ?? null;
@@ -113,6 +120,8 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
     const location = event.rawQueryString ? `${sseUrl}?${event.rawQueryString}` : sseUrl;
     return { statusCode: 307, headers: { location, 'cache-control': 'no-store' }, body: '' };
   },
+
+  ...roomOperations(identityOf, readJsonBody, () => httpRoot().rooms),
 };
 
 export async function route(event: APIGatewayProxyEventV2): Promise<HttpResult> {

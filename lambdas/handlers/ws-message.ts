@@ -55,6 +55,7 @@ export async function message(event: WsEvent, context?: { getRemainingTimeInMill
       history: wired.history,
       connections: wired.connections,
       rateLimiter: wired.rateLimiter,
+      rooms: wired.roomAccess,
       presence: wired.presence,
       typing: wired.typing,
       resolveSender: (identity, claimed) => resolveSender(identity, claimed),

@@ -6,13 +6,14 @@ import type { RegisterDeps } from '../domain/connections.js';
 import { systemClock } from '../domain/ports.js';
 import { PresenceService } from '../domain/presence.js';
 import { loadConfig } from '../shared/config.js';
+import { buildRoomAccess, roomAccessUses } from './rooms.js';
 import { presenceEnter, presenceStore } from './presence.js';
 import { declareRoot, lazy, uses } from './wiring.js';
 
 const connections = uses(CONNECTION_STORE_PERMISSIONS, ['put']);
 const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send']);
 
-export const wsConnectDeclaration = declareRoot([connections, tasks, presenceEnter], 'identity');
+export const wsConnectDeclaration = declareRoot([connections, tasks, ...roomAccessUses, presenceEnter], 'identity');
 
 export const wsConnectRoot = lazy(() => {
   const config = loadConfig();
@@ -27,5 +28,5 @@ export const wsConnectRoot = lazy(() => {
     clock: systemClock,
     publish: (task) => register.tasks.send(task),
   });
-  return { corsOrigins: config.corsOrigins, register, presence };
+  return { corsOrigins: config.corsOrigins, register, roomAccess: buildRoomAccess(config), presence };
 });

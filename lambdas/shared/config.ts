@@ -3,7 +3,7 @@
  * the local runtime) sets. Names live here once; the stack imports ENV to set them.
  */
 import { LIMITS, RATE_LIMITS, type RateLimitSettings } from './limits.js';
-import { CONNECTIONS_TABLE, MESSAGES_TABLE, TASK_QUEUE } from './resources.js';
+import { CONNECTIONS_TABLE, MESSAGES_TABLE, ROOMS_TABLE, TASK_QUEUE } from './resources.js';
 
 export const ENV = {
   connectionsTable: CONNECTIONS_TABLE.envVar,
@@ -28,6 +28,7 @@ export const ENV = {
   presenceGraceSeconds: 'PRESENCE_GRACE_SECONDS',
   /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
   endpointUrl: 'AWS_ENDPOINT_URL',
+  roomsTable: ROOMS_TABLE.envVar,
 } as const;
 
 export interface AppConfig {
@@ -42,6 +43,7 @@ export interface AppConfig {
   retentionDays: number;
   inlineFanoutMaxMembers: number;
   rateLimits: RateLimitSettings;
+  roomsTable: string;
   presenceGraceSeconds: number;
 }
 
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perConnection: positive(ENV.ratePerConnection, RATE_LIMITS.perConnection),
       perUser: positive(ENV.ratePerUser, RATE_LIMITS.perUser),
     },
+    roomsTable: get(ENV.roomsTable, ROOMS_TABLE.id),
     // SQS DelaySeconds: 0 to 900.
     presenceGraceSeconds: Number.isInteger(grace) && grace >= 0 && grace <= 900 ? grace : LIMITS.presenceGraceSeconds,
   };

@@ -78,6 +78,11 @@ export const LIMITS = {
   clientIdWindowSeconds: 24 * 3600,
   /** Messages, broadcasts and events are kept this many days (DynamoDB TTL). */
   defaultRetentionDays: 30,
+  /** Rooms: `GET /api/rooms` page sizes, members named when a room is created, user id length. */
+  roomsDefaultPage: 50,
+  roomsMaxPage: 100,
+  roomInitialMembersMax: 50,
+  userIdMaxChars: 128,
   /**
    * Presence: `offline` is decided this long after a user's last connection left (an SQS delay,
    * at most 900 s), so a reconnect in between announces nothing.

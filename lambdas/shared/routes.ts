@@ -18,7 +18,7 @@ export const FUNCTIONS = {
 
 export type FunctionName = keyof typeof FUNCTIONS;
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 export interface HttpRoute {
   method: HttpMethod;
@@ -41,6 +41,11 @@ export type HttpOperation =
   | 'publishEvent'
   | 'history'
   | 'eventsRedirect'
+  | 'createRoom'
+  | 'listRooms'
+  | 'openDirect'
+  | 'addMember'
+  | 'removeMember'
   | 'presence';
 
 export const HTTP_ROUTES: readonly HttpRoute[] = [
@@ -80,6 +85,17 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     description: 'Redirects (307) to the SSE stream on the streaming Function URL',
     auth: 'none',
   },
+  { method: 'POST', path: '/api/rooms', operation: 'createRoom', description: 'Create a public or private room', auth: 'user' },
+  { method: 'GET', path: '/api/rooms', operation: 'listRooms', description: 'List the rooms the caller may see', auth: 'user' },
+  { method: 'POST', path: '/api/rooms/direct', operation: 'openDirect', description: 'Open the direct room of two users', auth: 'user' },
+  { method: 'POST', path: '/api/rooms/{room}/members', operation: 'addMember', description: 'Add a member to a room', auth: 'user' },
+  {
+    method: 'DELETE',
+    path: '/api/rooms/{room}/members/{user}',
+    operation: 'removeMember',
+    description: 'Remove a member from a room',
+    auth: 'user',
+  },
   {
     method: 'GET',
     path: '/api/rooms/{room}/presence',
@@ -88,30 +104,6 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     auth: 'user',
   },
 ];
-
-/**
- * Matches a request path against a route path whose segments may be `{name}` parameters (API
- * Gateway's syntax); the decoded parameters, or undefined when it does not match.
- */
-export function matchRoutePath(routePath: string, path: string): Record<string, string> | undefined {
-  const want = routePath.split('/');
-  const got = path.split('/');
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const segment = want[i]!;
-    const actual = got[i]!;
-    if (segment.startsWith('{') && segment.endsWith('}')) {
-      if (actual === '') return undefined;
-      try {
-        params[segment.slice(1, -1)] = decodeURIComponent(actual);
-      } catch {
-        return undefined;
-      }
-    } else if (segment !== actual) return undefined;
-  }
-  return params;
-}
 
 /** The SSE stream path, served by the streaming function (path preserved on the Function URL). */
 export const SSE_PATH = '/api/events';
@@ -132,6 +124,7 @@ export const WS_EVENTS = [
   'joined',
   'left',
   'resumed',
+  'removed',
   'presence',
   'presence_list',
   'typing',

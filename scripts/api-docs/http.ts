@@ -12,6 +12,7 @@ import type { HttpOperation } from '../../lambdas/shared/routes.js';
 import { type Example, example } from './checked.js';
 import { BROADCAST_MESSAGE, IMAGE_MESSAGE, PNG_BASE64, PUBLISHED_EVENT, T1, TEXT_MESSAGE } from './examples.js';
 import { describe } from './meta.js';
+import { ROOM_HTTP_DOCS } from './rooms.js';
 import {
   eventResponseSchema,
   healthResponseSchema,
@@ -71,7 +72,7 @@ export interface HttpOperationDoc {
   admin?: boolean;
   body?: { schema: z.core.$ZodType; examples: Example[] };
   query?: { schema: z.core.$ZodObject; examples: Example[] };
-  /** Parameters of the route path (`{room}`), and the values its examples use. */
+  /** Path parameters (`{name}` segments of the route's path) and the values its examples use. */
   path?: { schema: z.core.$ZodObject; example: Record<string, string> };
   answers: HttpAnswer[];
   /** Error codes the operation can answer with (beyond the authorizer's 401/403). */
@@ -225,6 +226,7 @@ export const HTTP_DOCS: Record<HttpOperation, HttpOperationDoc> = {
     errors: ['not_found'],
     errorMessages: { not_found: 'The SSE stream URL is not configured' },
   },
+  ...ROOM_HTTP_DOCS,
   presence: {
     summary: 'Who is online in a room',
     description: `Users with a live connection in the room (two tabs are one member, \`connections: 2\`), by user id, at most \`limit\` per page; pass \`next_cursor\` as \`cursor\` for the next. WebSocket clients get \`presence\` events as users come and go (\`offline\` ${LIMITS.presenceGraceSeconds} s after their last connection left).`,
