@@ -23,5 +23,7 @@ export function buildHttpRoot(hooks: MessagePathHooks = {}) {
     schedule: checkScheduler(path.queue),
     graceSeconds: config.presenceGraceSeconds,
   });
-  return { sseUrl: config.sseUrl, ...path, roomAccess, rooms: buildRoomService(config), presence };
+  // A removed member's connections leave the room: `offline` follows the grace period.
+  const rooms = buildRoomService(config, (room, userId) => presence.left(room, userId));
+  return { sseUrl: config.sseUrl, ...path, roomAccess, rooms, presence };
 }

@@ -12,7 +12,7 @@ import type { GateCall } from '../../local/iam-gate.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { CONNECTIONS_TABLE } from '../../lambdas/shared/resources.js';
-import { type Frame, getJson, openWs, TaskLog, uniqueRoom, type WsClient } from '../local/helpers.js';
+import { type Frame, getJson, openWs, postJson, TaskLog, uniqueRoom, type WsClient } from '../local/helpers.js';
 
 const GRACE_SECONDS = 2;
 
@@ -237,6 +237,32 @@ describe('presence', () => {
     const second = await getJson(`${rt.httpUrl}/api/rooms/${room}/presence?limit=2&cursor=${first.body.next_cursor}`, { authorization: `Bearer ${token('bob')}` });
     expect(second.body.members.map((m: { user: string }) => m.user)).toEqual(['u3']);
     expect(second.body.next_cursor).toBeNull();
+  }, 60_000);
+});
+
+describe('presence and typing in a private room', () => {
+  it('non-members learn nothing (403, forbidden); a removed member goes offline', async () => {
+    const room = uniqueRoom('private');
+    const created = await postJson(`${rt.httpUrl}/api/rooms`, { name: room, visibility: 'private', members: ['alice'] }, { authorization: `Bearer ${token('bob')}` });
+    expect(created.status).toBe(201);
+    const bob = await connect('bob', room);
+    const alice = await connect('alice', room);
+    await bob.client.next(presenceOf('alice', 'online'));
+
+    const outsider = await getJson(`${rt.httpUrl}/api/rooms/${room}/presence`, { authorization: `Bearer ${token('mallory')}` });
+    expect(outsider.status).toBe(403);
+    expect(outsider.body.error.code).toBe('forbidden');
+    const mallory = await connect('mallory', uniqueRoom('elsewhere'));
+    expect((await mallory.client.request('presence', { room }, 'error')).data.code).toBe('forbidden');
+    expect((await mallory.client.request('typing', { room, state: 'start' }, 'error')).data.code).toBe('forbidden');
+    await Promise.all([bob.client.roundTrip(), alice.client.roundTrip()]);
+    expect([...bob.client.received((f) => f.event === 'typing'), ...alice.client.received((f) => f.event === 'typing')]).toEqual([]);
+
+    const removed = await fetch(`${rt.httpUrl}/api/rooms/${room}/members/alice`, { method: 'DELETE', headers: { authorization: `Bearer ${token('bob')}` } });
+    expect(removed.status).toBe(200);
+    await alice.client.nextEvent('removed');
+    await bob.client.next(presenceOf('alice', 'offline'), 20_000, 'alice offline after her removal');
+    expect((await presence(room, 'bob')).members.map((m) => m.user)).toEqual(['bob']);
   }, 60_000);
 });
 
