@@ -68,6 +68,8 @@ export interface ChatStackProps extends StackProps {
    * task queue (0: every fan-out through the queue); unset keeps LIMITS.inlineFanoutMaxMembers.
    */
   inlineFanoutMaxMembers?: number;
+  /** Seconds between a user's last connection leaving a room and `offline` (unset: LIMITS.presenceGraceSeconds). */
+  presenceGraceSeconds?: number;
 }
 
 /** Context keys of the rate limits (`-c ratePerConnection=100`), and the setting each one sets. */
@@ -172,6 +174,7 @@ export class ChatStack extends Stack {
       [ENV.taskQueueUrl]: taskQueue.queueUrl,
     };
     for (const def of TABLES) commonEnv[def.envVar] = this.data.tables[def.id].tableName;
+    if (props.presenceGraceSeconds !== undefined) commonEnv[ENV.presenceGraceSeconds] = String(props.presenceGraceSeconds);
 
     const sseReserved = props.sseReservedConcurrency ?? LIMITS.sseReservedConcurrency;
     const functions = {} as Record<FunctionName, ChatFunction>;

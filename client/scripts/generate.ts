@@ -31,6 +31,9 @@ const CLIENT_LIMITS = [
   'historyDefaultPage',
   'historyMaxPage',
   'httpBodyMaxBytes',
+  'presencePageUsers',
+  'typingIntervalMs',
+  'typingLapseMs',
 ] as const satisfies ReadonlyArray<keyof typeof LIMITS>;
 
 /** Declarations copied verbatim, with the file each comes from. */

@@ -23,6 +23,7 @@ import { type ConnectedData, type ErrorData, type ResumedData, type ServerFrame,
 import { type FetchLike, type HistoryOptions, type MessageDraft, RestApi, type TokenSource } from './rest.js';
 import { type EventStreamOptions, type StreamEvent, eventStream, sseUrlOf } from './sse.js';
 import { type CreateRoomInput, type ListRoomsOptions, type RoomPage, RoomsApi } from './rooms.js';
+import { type PresenceChange, type PresenceMember, TypingSender, type TypingEvent, type TypingState, TypingTracker } from './presence.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -86,6 +87,10 @@ export interface ClientEvents {
   error: ChatClientError;
   /** The user was removed from a room; removed from the client's own room, the client stops (`forbidden`). */
   removed: { room: string };
+  /** A user came online in the room, or went offline (after the service's grace period). */
+  presence: PresenceChange;
+  /** Someone else started or stopped typing; a `start` not renewed ends with a `stop` marked `lapsed`. */
+  typing: TypingEvent;
 }
 
 interface PendingSend {
@@ -147,6 +152,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   /** `after` as the app gave it: the app has everything up to it, so older items are not handed over. */
   private readonly floor: string | undefined;
   private firstOpenAt: number | undefined;
+  private readonly typingSender = new TypingSender((state) => this.sendFrame('typing', { room: this.room, state }));
+  private readonly typingTracker = new TypingTracker((event) => this.emit('typing', event));
 
   constructor(options: ChatClientOptions) {
     super();
@@ -255,8 +262,36 @@ export class ChatClient extends Emitter<ClientEvents> {
     return this.rooms.removeMember(room, user);
   }
 
+  /**
+   * Tells the room's other members that this user is typing (`start`, repeat while typing) or
+   * stopped (`stop`). Kept within the service's limit of one per LIMITS.typingIntervalMs: repeats
+   * are dropped and a `stop` waits for the interval. Not queued across reconnects.
+   */
+  typing(state: TypingState = 'start'): void {
+    this.typingSender.typing(state);
+  }
+
+  /** Who is online in the room now (every page of `GET /api/rooms/{room}/presence`). */
+  async presence(room: string = this.room): Promise<PresenceMember[]> {
+    const members: PresenceMember[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.rest.presencePage(room, cursor);
+      members.push(...page.members);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return members;
+  }
+
+  /** Users typing in the room now (their `start` arrived and has not stopped or lapsed). */
+  typingUsers(room: string = this.room): string[] {
+    return this.typingTracker.typing(room);
+  }
+
   /** Closes the connection for good; sends still waiting are rejected with `closed`. */
   close(): void {
+    this.typingSender.dispose();
+    this.typingTracker.dispose();
     this.stop(new ChatClientError('closed', 'The client is closed'));
   }
 
@@ -488,6 +523,12 @@ export class ChatClient extends Emitter<ClientEvents> {
         if (room === this.room) this.stop(new ChatClientError('forbidden', `Removed from room ${room}`));
         break;
       }
+      case 'presence':
+        this.emit('presence', (frame as ServerFrame<'presence'>).data);
+        break;
+      case 'typing':
+        this.typingTracker.receive((frame as ServerFrame<'typing'>).data);
+        break;
       default:
         break;
     }
@@ -506,7 +547,10 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.seen.add(item.id);
     if (this.last === undefined || item.id > this.last) this.last = item.id;
     if (item.kind === 'notification') this.emit('notification', item.data);
-    else this.emit(item.kind, item.data);
+    else {
+      if (item.kind === 'message') this.typingTracker.messageFrom(item.data.room, item.data.sender);
+      this.emit(item.kind, item.data);
+    }
   }
 
   private onResumed(data: ResumedData): void {
@@ -536,6 +580,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   private onError(error: ErrorData): void {
+    // A refused `typing` (another tab of the user typed in the same interval) answers no frame in flight.
+    if ((error.details as { action?: string } | undefined)?.action === 'typing') return;
     const done = this.finishInFlight();
     const failure = new ChatClientError(error.code, error.message, { details: error.details });
     if (done?.kind === 'send') {

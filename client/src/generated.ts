@@ -10,7 +10,9 @@ export const WS_ACTIONS = [
   "ping",
   "join",
   "leave",
-  "resume"
+  "resume",
+  "presence",
+  "typing"
 ] as const;
 export type WsAction = (typeof WS_ACTIONS)[number];
 
@@ -25,7 +27,10 @@ export const WS_EVENTS = [
   "joined",
   "left",
   "resumed",
-  "removed"
+  "removed",
+  "presence",
+  "presence_list",
+  "typing"
 ] as const;
 export type WsEvent = (typeof WS_EVENTS)[number];
 
@@ -41,7 +46,8 @@ export const HTTP_PATHS = {
   listRooms: "/api/rooms",
   openDirect: "/api/rooms/direct",
   addMember: "/api/rooms/{room}/members",
-  removeMember: "/api/rooms/{room}/members/{user}"
+  removeMember: "/api/rooms/{room}/members/{user}",
+  presence: "/api/rooms/{room}/presence"
 } as const;
 
 /** Path of the SSE stream on the Function URL (and of its redirect on the HTTP API). */
@@ -65,7 +71,10 @@ export const LIMITS = {
   roomMaxChars: 64,
   historyDefaultPage: 50,
   historyMaxPage: 100,
-  httpBodyMaxBytes: 163840
+  httpBodyMaxBytes: 163840,
+  presencePageUsers: 100,
+  typingIntervalMs: 2000,
+  typingLapseMs: 6000
 } as const;
 
 /** As in lambdas/domain/errors.ts. */

@@ -20,3 +20,4 @@ export {
   type WsAction,
   type WsEvent,
 } from './generated.js';
+export type { PresenceChange, PresenceList, PresenceMember, TypingEvent, TypingState } from './presence.js';

@@ -5,6 +5,7 @@
 import { type BackoffOptions, backoffDelay, sleep } from './backoff.js';
 import { ChatClientError, isRetryable, retryAfterMs } from './errors.js';
 import { type ChatMessage, HTTP_PATHS, type MessageType } from './generated.js';
+import type { PresenceList } from './presence.js';
 
 export type TokenSource = () => string | undefined | Promise<string | undefined>;
 export type FetchLike = typeof fetch;
@@ -126,6 +127,14 @@ export class RestApi {
     if (options.before) query.set('before', options.before);
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     return (await this.request('GET', `${HTTP_PATHS.history}?${query}`)) as HistoryPage;
+  }
+
+  /** One page of who is online in a room. */
+  async presencePage(room: string, cursor?: string): Promise<PresenceList> {
+    const query = new URLSearchParams();
+    if (cursor) query.set('cursor', cursor);
+    const path = HTTP_PATHS.presence.replace('{room}', encodeURIComponent(room));
+    return (await this.request('GET', query.size > 0 ? `${path}?${query}` : path)) as PresenceList;
   }
 
   /** Pages of a room's history, newest page first; each page is oldest first, as the service sends it. */

@@ -134,3 +134,27 @@ export const roomsQuerySchema = z.object({
 /** Path parameters of `/api/rooms/{room}/members[/{user}]`. */
 export const roomPathSchema = z.object({ room: roomSchema });
 export const memberPathSchema = z.object({ room: roomSchema, user: userIdSchema });
+
+/** WebSocket `presence {"room"?}`: who is online in the room (default: the connection's). */
+export const presenceActionSchema = z.object({ room: optionalRoom });
+
+export const TYPING_STATES = ['start', 'stop'] as const;
+/** WebSocket `typing {"room"?, "state"}`: never stored, LIMITS.typingIntervalMs per user and room. */
+export const typingSchema = z.object({
+  room: optionalRoom,
+  state: z.enum(TYPING_STATES, { error: 'state must be "start" or "stop"' }),
+});
+
+/** Query of `GET /api/rooms/{room}/presence` (the room comes from the path). */
+export const presenceQuerySchema = z.object({
+  room: roomSchema,
+  cursor: z.optional(z.string({ error: 'cursor must be a string' }).check(z.regex(/^[A-Za-z0-9_-]{1,400}$/, 'cursor must be a next_cursor from an earlier page'))),
+  limit: z._default(
+    z.coerce.number({ error: 'limit must be a number' }).check(
+      z.int('limit must be an integer'),
+      z.gte(1, 'limit must be at least 1'),
+      z.lte(LIMITS.presencePageUsers, `limit is at most ${LIMITS.presencePageUsers}`),
+    ),
+    LIMITS.presencePageUsers,
+  ),
+});

@@ -11,10 +11,14 @@ import type { DraftMessage } from './messages.js';
 import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type Identity, itemId, type ServerEvent, roomStream } from './model.js';
 import type { ConnectionStore } from './ports.js';
 import { openRooms, type RoomAccess } from './room-access.js';
+import type { PresenceService } from './presence.js';
+import type { TypingService } from './typing.js';
 import {
   joinSchema,
   messageInputSchema,
+  presenceActionSchema,
   resumeSchema,
+  typingSchema,
   sendAudioSchema,
   sendImageSchema,
   sendTextSchema,
@@ -39,6 +43,12 @@ export interface ActionContext {
   timeLeftMs?: () => number;
   /** Who may use a room (private rooms); every room is open without it. */
   rooms?: RoomAccess;
+  /**
+   * Presence (join/leave transitions, the `presence` action) and typing; absent where not wired.
+   * Their rooms are checked here (assertRoom), so their own RoomAccess is `openRooms`.
+   */
+  presence?: Pick<PresenceService, 'entered' | 'left' | 'list'>;
+  typing?: Pick<TypingService, 'typing'>;
 }
 
 /**
@@ -48,6 +58,11 @@ export interface ActionContext {
 async function assertRoom(ctx: ActionContext, record: ConnectionRecord, room: string): Promise<void> {
   if (room === record.room) return;
   await (ctx.rooms ?? openRooms).assertMember({ userId: record.userId, roles: record.roles }, room);
+}
+
+function requirePort<T>(port: T | undefined, what: string): T {
+  if (!port) throw new ChatError('unknown_action', `${what} is not available here`);
+  return port;
 }
 
 /** A message as a client sends it: `sender` may be omitted when authenticated. */
@@ -113,7 +128,8 @@ export function isWsAction(action: string): action is WsAction {
   return (WS_ACTIONS as readonly string[]).includes(action);
 }
 
-export async function runAction(action: string, data: unknown, ctx: ActionContext): Promise<ServerEvent> {
+/** Runs a client action; its reply to the sender, or null for an action that has none (`typing`). */
+export async function runAction(action: string, data: unknown, ctx: ActionContext): Promise<ServerEvent | null> {
   if (!isWsAction(action)) {
     throw new ChatError('unknown_action', `Unknown action "${action.slice(0, 64)}"; use one of ${WS_ACTIONS.join(', ')}`);
   }
@@ -144,13 +160,39 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       await (ctx.rooms ?? openRooms).assertMember({ userId: current.userId, roles: current.roles }, input.room);
       const record = await ctx.connections.setRoom(ctx.connectionId, input.room);
       if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
+      if (ctx.presence && current.room !== input.room) {
+        if (current.room) await ctx.presence.left(current.room, current.userId);
+        await ctx.presence.entered(input.room, current.userId, ctx.connectionId);
+      }
       return { event: 'joined', data: { room: input.room } };
     }
     case 'leave': {
       const before = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, before.userId);
       await ctx.connections.setRoom(ctx.connectionId, null);
+      if (ctx.presence && before.room) await ctx.presence.left(before.room, before.userId);
       return { event: 'left', data: { room: before.room } };
+    }
+    case 'presence': {
+      const input = parseWith(presenceActionSchema, data ?? {}, 'presence');
+      const presence = requirePort(ctx.presence, 'presence');
+      const record = await requireConnection(ctx);
+      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+      const room = input.room ?? record.room;
+      if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
+      await assertRoom(ctx, record, room);
+      return { event: 'presence_list', data: await presence.list({ userId: record.userId, roles: record.roles }, room, undefined) };
+    }
+    case 'typing': {
+      const input = parseWith(typingSchema, data, 'typing');
+      const typing = requirePort(ctx.typing, 'typing');
+      const record = await requireConnection(ctx);
+      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+      const room = input.room ?? record.room;
+      if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
+      await assertRoom(ctx, record, room);
+      await typing.typing({ userId: record.userId, roles: record.roles }, ctx.connectionId, room, input.state);
+      return null;
     }
     case 'resume': {
       const input = parseWith(resumeSchema, data ?? {}, 'resume');

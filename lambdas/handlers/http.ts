@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ChatError } from '../domain/errors.js';
 import { DEFAULT_ROOM } from '../domain/model.js';
-import { historyQuerySchema, messageInputSchema, publishEventSchema } from '../domain/schemas.js';
+import { historyQuerySchema, messageInputSchema, presenceQuerySchema, publishEventSchema } from '../domain/schemas.js';
 import { parseWith } from '../domain/validation.js';
 import { ADMIN_ROLE, identityFromAuthorizer, requireRole, resolveSender } from '../auth/authenticator.js';
 import type { Identity } from '../domain/model.js';
@@ -106,6 +106,12 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
     const body: Record<string, unknown> = { room: query.room, messages: page.messages };
     body.next_before = page.nextBefore ?? null;
     return json(200, body);
+  },
+
+  async presence(event, params) {
+    const identity = identityOf(event);
+    const query = parseWith(presenceQuerySchema, { ...(event.queryStringParameters ?? {}), room: params.room }, 'query');
+    return json(200, await httpRoot().presence.list(identity, query.room, query.cursor, query.limit));
   },
 
   async eventsRedirect(event) {

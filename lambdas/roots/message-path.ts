@@ -16,7 +16,9 @@ import { StreamHistory } from '../domain/history.js';
 import { InlineFanout } from '../domain/inline-fanout.js';
 import { systemClock } from '../domain/ports.js';
 import { RateLimiter } from '../domain/rate-limit.js';
+import type { FanoutTask } from '../domain/tasks.js';
 import type { AppConfig } from '../shared/config.js';
+import { onGoneOf } from './presence.js';
 import { uses } from './wiring.js';
 
 const stream = uses(STREAM_STORE_PERMISSIONS, ['append', 'pageBefore', 'pageAfter']);
@@ -40,6 +42,7 @@ export function buildMessagePath(config: AppConfig, hooks: MessagePathHooks = {}
     gateway: post.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint))),
     tasks: queue,
     maxMembers: config.inlineFanoutMaxMembers,
+    onGone: onGoneOf(queue, config),
     ...(hooks.onFanoutStats ? { onStats: hooks.onFanoutStats } : {}),
   });
   return {
@@ -53,5 +56,10 @@ export function buildMessagePath(config: AppConfig, hooks: MessagePathHooks = {}
     }),
     history: new StreamHistory(store),
     rateLimiter: new RateLimiter(rate.narrow(new DynamoRateCounter(dynamoClient(), config.connectionsTable)), systemClock, config.rateLimits),
+    queue,
+    /** A room fan-out that is not a stored message (presence, typing): inline if it can, else a task. */
+    publish: async (task: FanoutTask) => {
+      if (!(await inline.deliver(task))) await queue.send(task);
+    },
   };
 }

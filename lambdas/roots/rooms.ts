@@ -34,7 +34,8 @@ const post = uses(GATEWAY_PERMISSIONS, ['post']);
 /** What the REST function declares for the room routes. */
 export const roomServiceUses = [store, history, members, records, post];
 
-export function buildRoomService(config: AppConfig): RoomService {
+/** `afterCutOff`: told about a user whose connections left a room (presence schedules their check). */
+export function buildRoomService(config: AppConfig, afterCutOff?: (room: string, userId: string) => Promise<void>): RoomService {
   const connections = members.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable));
   const cutOffDeps = {
     connections,
@@ -47,6 +48,10 @@ export function buildRoomService(config: AppConfig): RoomService {
     connections,
     clock: systemClock,
     adminRole: ADMIN_ROLE,
-    cutOff: (room, userId) => cutOff(cutOffDeps, room, userId),
+    cutOff: async (room, userId) => {
+      const count = await cutOff(cutOffDeps, room, userId);
+      if (count > 0) await afterCutOff?.(room, userId);
+      return count;
+    },
   });
 }

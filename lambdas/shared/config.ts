@@ -24,6 +24,8 @@ export const ENV = {
   rateWindowSeconds: 'RATE_WINDOW_SECONDS',
   ratePerConnection: 'RATE_PER_CONNECTION',
   ratePerUser: 'RATE_PER_USER',
+  /** Overrides LIMITS.presenceGraceSeconds (tests shorten it). */
+  presenceGraceSeconds: 'PRESENCE_GRACE_SECONDS',
   /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
   endpointUrl: 'AWS_ENDPOINT_URL',
   roomsTable: ROOMS_TABLE.envVar,
@@ -42,6 +44,7 @@ export interface AppConfig {
   inlineFanoutMaxMembers: number;
   rateLimits: RateLimitSettings;
   roomsTable: string;
+  presenceGraceSeconds: number;
 }
 
 function read(name: string, fallback?: string): string {
@@ -62,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     return Number.isFinite(value) && value > 0 ? value : fallback;
   };
   const retention = Number(get(ENV.retentionDays, String(LIMITS.defaultRetentionDays)));
+  const grace = Number(get(ENV.presenceGraceSeconds, String(LIMITS.presenceGraceSeconds)));
   const inline = Number(get(ENV.inlineFanoutMaxMembers, String(LIMITS.inlineFanoutMaxMembers)));
   return {
     connectionsTable: get(ENV.connectionsTable, CONNECTIONS_TABLE.id),
@@ -83,5 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perUser: positive(ENV.ratePerUser, RATE_LIMITS.perUser),
     },
     roomsTable: get(ENV.roomsTable, ROOMS_TABLE.id),
+    // SQS DelaySeconds: 0 to 900.
+    presenceGraceSeconds: Number.isInteger(grace) && grace >= 0 && grace <= 900 ? grace : LIMITS.presenceGraceSeconds,
   };
 }

@@ -83,6 +83,20 @@ export const LIMITS = {
   roomsMaxPage: 100,
   roomInitialMembersMax: 50,
   userIdMaxChars: 128,
+  /**
+   * Presence: `offline` is decided this long after a user's last connection left (an SQS delay,
+   * at most 900 s), so a reconnect in between announces nothing.
+   */
+  presenceGraceSeconds: 15,
+  /** A presence answer lists at most this many users; `next_cursor` continues. */
+  presencePageUsers: 100,
+  /** Connections read per Query page of a presence read, and at most per answer. */
+  presenceQueryPage: 200,
+  presenceReadMaxConnections: 1000,
+  /** Typing: one event per user and room in this interval (a shared conditional write). */
+  typingIntervalMs: 2000,
+  /** A `start` lapses this long after it was sent unless another follows (the event says so). */
+  typingLapseMs: 6000,
 } as const;
 
 /** Largest content string a message may carry, derived from the media limit. */

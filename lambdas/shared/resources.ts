@@ -47,6 +47,14 @@ export const CONNECTIONS_TABLE: TableDefinition = {
       sortKey: { name: 'pk', type: 'S' },
       nonKeyAttributes: ['protocol'],
     },
+    {
+      // Presence: a room's connections grouped by user (a user's tabs are one member), with what a
+      // presence answer shows. byRoom stays as it is: changing an index's projection fails an update.
+      indexName: 'byRoomUser',
+      partitionKey: { name: 'room', type: 'S' },
+      sortKey: { name: 'userId', type: 'S' },
+      nonKeyAttributes: ['connectedAt', 'enteredAt', 'ttl'],
+    },
   ],
 };
 

@@ -45,7 +45,8 @@ export type HttpOperation =
   | 'listRooms'
   | 'openDirect'
   | 'addMember'
-  | 'removeMember';
+  | 'removeMember'
+  | 'presence';
 
 export const HTTP_ROUTES: readonly HttpRoute[] = [
   { method: 'GET', path: '/api/health', operation: 'health', description: 'Service health', auth: 'none' },
@@ -95,13 +96,20 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     description: 'Remove a member from a room',
     auth: 'user',
   },
+  {
+    method: 'GET',
+    path: '/api/rooms/{room}/presence',
+    operation: 'presence',
+    description: 'Who is online in a room',
+    auth: 'user',
+  },
 ];
 
 /** The SSE stream path, served by the streaming function (path preserved on the Function URL). */
 export const SSE_PATH = '/api/events';
 
 /** Client actions of the WebSocket protocol; each becomes a route with route selection on body.action. */
-export const WS_ACTIONS = ['message', 'send_text', 'send_image', 'send_audio', 'ping', 'join', 'leave', 'resume'] as const;
+export const WS_ACTIONS = ['message', 'send_text', 'send_image', 'send_audio', 'ping', 'join', 'leave', 'resume', 'presence', 'typing'] as const;
 export type WsAction = (typeof WS_ACTIONS)[number];
 
 /** Server events of the WebSocket protocol. */
@@ -117,6 +125,9 @@ export const WS_EVENTS = [
   'left',
   'resumed',
   'removed',
+  'presence',
+  'presence_list',
+  'typing',
 ] as const;
 export type WsEvent = (typeof WS_EVENTS)[number];
 

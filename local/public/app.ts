@@ -23,6 +23,7 @@ import { ADMIN_ROLE, DevTokens, discoverEndpoints, type Endpoints, rolesOf } fro
 import { byId, h, toast } from './dom.js';
 import { allowedFormats, formatOf, type MediaKind, mediaLimitKb, type Recording, readBase64, recordingType, startRecording } from './media.js';
 import { RoomsPanel } from './rooms.js';
+import { PresencePanel } from './presence.js';
 import { ConversationView } from './view.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.:-]+$/;
@@ -103,6 +104,7 @@ const rooms = new RoomsPanel({
   showError: (text) => showError(text),
   showInfo: (text) => toast(ui.toasts, text, 'info'),
 });
+const presence = new PresencePanel(byId('members'), byId<HTMLUListElement>('member-list'), byId('typing'));
 
 function describe(error: unknown): string {
   if (error instanceof ChatClientError) return error.code === 'network' || error.code === 'protocol' ? error.message : `${error.message} (${error.code})`;
@@ -296,6 +298,7 @@ async function join(form: { name: string; room: string; admin: boolean }): Promi
     if (session === current) ui.roomLabel.textContent = rooms.titleOf(form.room) ?? `#${form.room}`;
   };
 
+  presence.attach(client, form.name);
   void loadOlder(current, true);
   if (admin) void readSse(current);
   ui.text.focus();
@@ -305,6 +308,7 @@ function leave(): void {
   const current = session;
   if (!current) return;
   session = undefined;
+  presence.detach();
   recording?.stop();
   current.stop.abort();
   current.client.close();
@@ -515,6 +519,7 @@ function wire(): void {
     }
   });
   ui.text.addEventListener('input', fitComposer);
+  ui.text.addEventListener('input', () => presence.composing(ui.text.value));
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) setUnread(0);
   });

@@ -6,7 +6,7 @@
 import * as z from 'zod/mini';
 import type { ErrorCode } from '../../lambdas/domain/errors.js';
 import { AUDIO_FORMATS, IMAGE_FORMATS } from '../../lambdas/domain/media.js';
-import { historyQuerySchema, MESSAGE_TYPES, messageInputSchema, publishEventSchema } from '../../lambdas/domain/schemas.js';
+import { historyQuerySchema, MESSAGE_TYPES, messageInputSchema, presenceQuerySchema, publishEventSchema, roomSchema } from '../../lambdas/domain/schemas.js';
 import { LIMITS, MEDIA_MAX_BASE64_CHARS, RATE_LIMITS } from '../../lambdas/shared/limits.js';
 import type { HttpOperation } from '../../lambdas/shared/routes.js';
 import { type Example, example } from './checked.js';
@@ -18,6 +18,7 @@ import {
   healthResponseSchema,
   historyResponseSchema,
   messageResponseSchema,
+  presenceListSchema,
 } from './wire.js';
 
 // Field documentation of the product's request schemas.
@@ -47,6 +48,11 @@ describe(historyQuerySchema.shape.before, {
 describe(historyQuerySchema.shape.limit, {
   description: `Page size, 1–${LIMITS.historyMaxPage} (default ${LIMITS.historyDefaultPage})`,
 });
+
+/** The query of the presence route (its room is a path parameter). */
+const presencePageQuery = z.pick(presenceQuerySchema, { cursor: true, limit: true });
+describe(presenceQuerySchema.shape.cursor, { description: 'The `next_cursor` of the previous page' });
+describe(presenceQuerySchema.shape.limit, { description: `Users per page, 1–${LIMITS.presencePageUsers} (default ${LIMITS.presencePageUsers})` });
 
 export interface HttpAnswer {
   status: number;
@@ -221,4 +227,32 @@ export const HTTP_DOCS: Record<HttpOperation, HttpOperationDoc> = {
     errorMessages: { not_found: 'The SSE stream URL is not configured' },
   },
   ...ROOM_HTTP_DOCS,
+  presence: {
+    summary: 'Who is online in a room',
+    description: `Users with a live connection in the room (two tabs are one member, \`connections: 2\`), by user id, at most \`limit\` per page; pass \`next_cursor\` as \`cursor\` for the next. WebSocket clients get \`presence\` events as users come and go (\`offline\` ${LIMITS.presenceGraceSeconds} s after their last connection left).`,
+    tag: 'rooms',
+    path: { schema: z.object({ room: roomSchema }), example: { room: 'general' } },
+    query: {
+      schema: presencePageQuery,
+      examples: [example(presencePageQuery, 'GET /api/rooms/{room}/presence', 'page', 'Up to 50 users', { limit: 50 })],
+    },
+    answers: [
+      {
+        status: 200,
+        description: 'One page of online users',
+        schema: presenceListSchema,
+        examples: [
+          example(presenceListSchema, 'GET /api/rooms/{room}/presence', 'two', 'alice in two tabs, bob in one', {
+            room: 'general',
+            members: [
+              { user: 'alice', connections: 2, since: T1 },
+              { user: 'bob', connections: 1, since: T1 },
+            ],
+            next_cursor: null,
+          }),
+        ],
+      },
+    ],
+    errors: ['validation_error', 'forbidden'],
+  },
 };

@@ -172,7 +172,7 @@ export function buildOpenApi(): { document: Record<string, unknown>; examples: P
         { name: 'messages', description: 'Chat messages and history' },
         { name: 'events', description: 'Published events and the SSE stream' },
         { name: 'service', description: 'Operations' },
-        { name: 'rooms', description: 'Private rooms, direct rooms and their members' },
+        { name: 'rooms', description: 'Private rooms, direct rooms, their members, and who is online' },
       ],
       paths,
       components: {

@@ -134,6 +134,34 @@ export const resumedEventSchema = z.object({
   }),
 });
 
+// --- Presence and typing ---
+
+export const presenceMemberSchema = z.object({
+  user: describe(z.string(), { description: "The user's id" }),
+  connections: describe(z.int().check(z.gte(1)), { description: 'Their live connections in the room (tabs, devices)' }),
+  since: describe(z.iso.datetime(), { description: 'When the earliest of them entered the room' }),
+});
+export const presenceListSchema = z.object({
+  room: z.string(),
+  members: describe(z.array(presenceMemberSchema), { description: 'Users online in the room, by user id' }),
+  next_cursor: describe(z.nullable(z.string()), { description: 'Pass as `cursor` for the next page (REST); null on the last page' }),
+});
+export const presenceEventSchema = z.object({
+  room: z.string(),
+  user: z.string(),
+  state: describe(z.enum(['online', 'offline']), {
+    description: `online: the user's first connection entered the room; offline: their last one left ${LIMITS.presenceGraceSeconds} s ago and they did not come back`,
+  }),
+});
+export const typingEventSchema = z.object({
+  room: z.string(),
+  user: z.string(),
+  state: z.enum(['start', 'stop']),
+  expires_in_ms: z.optional(
+    describe(z.literal(LIMITS.typingLapseMs), { description: 'With `start`: drop the indicator after this long unless another `start` comes' }),
+  ),
+});
+
 // Compile-time checks that the response schemas describe the model's types exactly.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const chatMessageMatches: Same<z.infer<typeof chatMessageSchema>, ChatMessage> = true;

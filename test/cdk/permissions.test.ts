@@ -95,11 +95,12 @@ describe('role policies are exactly the declared permissions', () => {
     expect([...new Set(normalized)].sort()).toEqual(declared(name));
   });
 
-  it('the REST function counts its rate limit, delivers inline and cuts removed members off: UpdateItem, DeleteItem (stale), BatchGetItem and the byRoom index there', () => {
+  it('the REST function counts its rate limit, delivers inline and cuts removed members off: UpdateItem, DeleteItem (stale), BatchGetItem and the byRoom index there; presence reads byRoomUser', () => {
     const connections = DECLARED.http.permissions.filter((p) => p.resource.startsWith('table/Connections'));
     expect(connections).toEqual([
       { resource: 'table/Connections', actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'] },
       { resource: 'table/Connections/index/byRoom', actions: ['dynamodb:Query'] },
+      { resource: 'table/Connections/index/byRoomUser', actions: ['dynamodb:Query'] },
     ]);
   });
 

@@ -14,6 +14,7 @@ import { signHs256, verifyJwt } from '../../lambdas/auth/jwt.js';
 import { ChatError } from '../../lambdas/domain/errors.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { HTTP_ROUTES, WS_ACTIONS } from '../../lambdas/shared/routes.js';
+import { routesForPath } from '../../lambdas/shared/route-match.js';
 import { connectionId, functionUrlEvent, startTestEnv, type TestEnv } from '../support/env.js';
 import { rest, wsConnect, wsSendRaw } from '../support/invoke.js';
 import { AUDIO, b64, IMAGES } from '../support/media.js';
@@ -190,7 +191,10 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
   it('REST: unknown paths, wrong methods and bad history queries', async () => {
     const routePaths = HTTP_ROUTES.map((r) => r.path);
     const badTarget = fc.oneof(
-      fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.webPath()).map(([m, p]) => [m, `/${p.replace(/^\/+/, '')}`] as const).filter(([, p]) => !routePaths.includes(p.replace(/\/+$/, ''))),
+      fc
+        .tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.webPath())
+        .map(([m, p]) => [m, `/${p.replace(/^\/+/, '')}`] as const)
+        .filter(([, p]) => routesForPath(p.replace(/\/+$/, '')).length === 0),
       fc.tuple(fc.constantFrom('PUT', 'DELETE', 'PATCH'), fc.constantFrom(...routePaths)),
       fc
         .record({
@@ -200,6 +204,16 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
         .map((q) => ['GET', `/api/messages?${new URLSearchParams(q)}`] as const),
       fc.string({ minLength: 1, maxLength: 30 }).map((before) => ['GET', `/api/messages?before=${encodeURIComponent(before)}`] as const),
       fc.constantFrom('has space', 'a/b', 'x'.repeat(65)).map((room) => ['GET', `/api/messages?room=${encodeURIComponent(room)}`] as const),
+      // Presence: a bad room in the path, bad paging.
+      fc.constantFrom('has space', 'x'.repeat(65), 'ünï', '#hash', '%').map((room) => ['GET', `/api/rooms/${encodeURIComponent(room)}/presence`] as const),
+      fc
+        .record({
+          limit: fc.oneof(fc.constantFrom('0', '-1', '1.5', 'abc', '101', ''), fc.integer({ min: LIMITS.presencePageUsers + 1 }).map(String)),
+          cursor: fc.constantFrom('ok', 'has space', '!!', 'x'.repeat(401)),
+        })
+        .chain((q) => fc.constantFrom({ limit: q.limit }, { cursor: q.cursor }, { limit: '5', cursor: q.cursor }))
+        .filter((q) => !('cursor' in q) || q.cursor !== 'ok')
+        .map((q) => ['GET', `/api/rooms/general/presence?${new URLSearchParams(q as Record<string, string>)}`] as const),
     );
     await fc.assert(
       fc.asyncProperty(badTarget, async ([method, target]) => {
@@ -309,6 +323,19 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
         }),
       fc.record({ action: fc.constant('join'), data: fc.oneof(fc.record({ room: badRoom }), fc.constant({}), fc.constant(null)) }).map((v) => JSON.stringify(v)),
       fc.record({ action: fc.constant('resume'), data: fc.record({ after: fc.oneof(oddString, notAString) }) }).map((v) => JSON.stringify(v)),
+      fc.record({ action: fc.constant('presence'), data: fc.oneof(fc.record({ room: badRoom }), fc.integer(), fc.string(), fc.array(fc.jsonValue())) }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          action: fc.constant('typing'),
+          data: fc.oneof(
+            fc.record({ state: fc.oneof(notAString, fc.constantFrom('', 'START', 'typing', 'stop ')) }),
+            fc.record({ state: fc.constantFrom('start', 'stop'), room: badRoom }),
+            fc.constant({}),
+            fc.constant(null),
+            fc.integer(),
+          ),
+        })
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(frame, async (text) => {
@@ -331,6 +358,9 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.record({ kind: fc.constantFrom('fanout', 'greet', 'other'), key: fc.oneof(notAString, fc.constant('')) }).map((v) => JSON.stringify(v)),
       fc.record({ kind: fc.constant('fanout'), key: fc.constant('k'), audience: fc.oneof(fc.record({ type: fc.constantFrom('room', 'nope') }), fc.constant({ type: 'connections', members: [] })), event: fc.constant({ event: 'message', data: {} }) }).map((v) => JSON.stringify(v)),
+      fc
+        .record({ kind: fc.constant('presence_check'), room: fc.oneof(notAString, fc.constantFrom('', 'x'.repeat(65))), user: fc.constantFrom('alice', ''), leftAt: fc.oneof(notAString, fc.constantFrom(-1, 1.5)) })
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(body, { minLength: 1, maxLength: 5 }), async (bodies) => {
