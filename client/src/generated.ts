@@ -35,7 +35,8 @@ export const HTTP_PATHS = {
   broadcast: "/api/messages/broadcast",
   publishEvent: "/api/events/publish",
   history: "/api/messages",
-  eventsRedirect: "/api/events"
+  eventsRedirect: "/api/events",
+  createUpload: "/api/uploads"
 } as const;
 
 /** Path of the SSE stream on the Function URL (and of its redirect on the HTTP API). */
@@ -59,7 +60,9 @@ export const LIMITS = {
   roomMaxChars: 64,
   historyDefaultPage: 50,
   historyMaxPage: 100,
-  httpBodyMaxBytes: 163840
+  httpBodyMaxBytes: 163840,
+  attachmentImageMaxBytes: 10485760,
+  attachmentAudioMaxBytes: 26214400
 } as const;
 
 /** As in lambdas/domain/errors.ts. */
@@ -92,6 +95,8 @@ export interface ChatMessage {
   timestamp: string;
   /** The sender's own id for the message (retries with it are answered with this message). */
   client_id?: string;
+  /** An uploaded file in place of inline content (lambdas/domain/attachments.ts). */
+  attachment?: MessageAttachment;
 }
 
 /** As in lambdas/domain/model.ts. */
@@ -100,4 +105,16 @@ export interface PublishedEvent {
   event_type: string;
   data: Record<string, unknown>;
   timestamp: string;
+}
+
+/** As in lambdas/domain/model.ts. */
+export interface MessageAttachment {
+  id: string;
+  size: number;
+  format: string;
+  key?: string;
+  url?: string;
+  expires_at?: string;
+  /** A small `data:` URL thumbnail of an image. */
+  preview?: string;
 }

@@ -3,7 +3,7 @@
  * the local runtime) sets. Names live here once; the stack imports ENV to set them.
  */
 import { LIMITS, RATE_LIMITS, type RateLimitSettings } from './limits.js';
-import { CONNECTIONS_TABLE, MESSAGES_TABLE, TASK_QUEUE } from './resources.js';
+import { CONNECTIONS_TABLE, MEDIA_BUCKET, MESSAGES_TABLE, TASK_QUEUE } from './resources.js';
 
 export const ENV = {
   connectionsTable: CONNECTIONS_TABLE.envVar,
@@ -26,6 +26,8 @@ export const ENV = {
   ratePerUser: 'RATE_PER_USER',
   /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
   endpointUrl: 'AWS_ENDPOINT_URL',
+  /** The attachments bucket (uploads and media). */
+  mediaBucket: MEDIA_BUCKET.envVar,
 } as const;
 
 export interface AppConfig {
@@ -40,6 +42,7 @@ export interface AppConfig {
   retentionDays: number;
   inlineFanoutMaxMembers: number;
   rateLimits: RateLimitSettings;
+  mediaBucket: string;
 }
 
 function read(name: string, fallback?: string): string {
@@ -80,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perConnection: positive(ENV.ratePerConnection, RATE_LIMITS.perConnection),
       perUser: positive(ENV.ratePerUser, RATE_LIMITS.perUser),
     },
+    mediaBucket: get(ENV.mediaBucket),
   };
 }

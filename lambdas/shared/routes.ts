@@ -40,7 +40,8 @@ export type HttpOperation =
   | 'broadcast'
   | 'publishEvent'
   | 'history'
-  | 'eventsRedirect';
+  | 'eventsRedirect'
+  | 'createUpload';
 
 export const HTTP_ROUTES: readonly HttpRoute[] = [
   { method: 'GET', path: '/api/health', operation: 'health', description: 'Service health', auth: 'none' },
@@ -78,6 +79,13 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     operation: 'eventsRedirect',
     description: 'Redirects (307) to the SSE stream on the streaming Function URL',
     auth: 'none',
+  },
+  {
+    method: 'POST',
+    path: '/api/uploads',
+    operation: 'createUpload',
+    description: 'Presigned S3 POST for an attachment (image up to 10 MB, audio up to 25 MB)',
+    auth: 'user',
   },
 ];
 
