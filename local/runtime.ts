@@ -45,7 +45,7 @@ export interface RuntimeOptions {
   httpPort?: number;
   wsPort?: number;
   ssePort?: number;
-  /** Port of the local S3 endpoint (attachments; default 3003). */
+  /** Port of the local S3 endpoint (attachments; default 3003, or a free one when httpPort is 0). */
   s3Port?: number;
   /** Keep DynamoDB data in this folder between runs (embedded emulators only). */
   dataDir?: string;
@@ -311,7 +311,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       quiet: options.quiet,
       verbose: options.verbose,
       logger,
-      s3: { host, port: options.s3Port ?? 3003, corsOrigins: () => origins },
+      s3: { host, port: options.s3Port ?? (options.httpPort === 0 ? 0 : 3003), corsOrigins: () => origins },
     });
     plane = started;
     const { functions, sqsGate } = started;
