@@ -8,7 +8,8 @@
  *   (local/s3-post-policy.ts: signature, expiration, key, Content-Type, content-length-range) and
  *   the signer's role must allow `s3:PutObject` on the key: a presigned request carries its
  *   signer's permissions. The file is then stored (in parts above the emulator's body limit);
- * - presigned GETs must be unexpired and their signer's role allow `s3:GetObject`;
+ * - presigned GETs must carry a valid signature (local/s3-presigned-get.ts), be unexpired, and
+ *   their signer's role must allow `s3:GetObject`;
  * - CORS for the chat page's origins (browsers POST and GET here directly).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,6 +29,7 @@ import { accessKeyOf, type WireRequest } from './iam-requests.js';
 import { bucketAndKey, mapS3Request, objectArn, s3Error } from './iam-s3.js';
 import type { RuntimeLogger } from './log.js';
 import { checkPostPolicy, parseMultipart } from './s3-post-policy.js';
+import { presignedSignatureMatches } from './s3-presigned-get.js';
 
 export interface S3FrontOptions {
   /** The emulator's S3 endpoint. */
@@ -171,7 +173,17 @@ export async function startS3Front(options: S3FrontOptions): Promise<S3Front> {
       reply(req, res, s3Error(403, 'AccessDenied', 'Request has expired', { 'X-Amz-Expires': expires }));
       return;
     }
-    const denied = await authorize(credential.split('/')[0] ?? '', 's3:GetObject', objectArn(target.bucket, target.key));
+    const accessKeyId = credential.split('/')[0] ?? '';
+    const secret = options.secretOf(accessKeyId);
+    if (secret === undefined) {
+      reply(req, res, s3Error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'));
+      return;
+    }
+    if (!(await presignedSignatureMatches(req.method ?? 'GET', String(req.headers.host ?? ''), url, secret))) {
+      reply(req, res, s3Error(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'));
+      return;
+    }
+    const denied = await authorize(accessKeyId, 's3:GetObject', objectArn(target.bucket, target.key));
     if (denied) {
       reply(req, res, denied);
       return;

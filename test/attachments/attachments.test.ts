@@ -139,6 +139,19 @@ describe('attachments', () => {
     expect(retry.body.message.id).toBe(first.body.message.id);
   });
 
+  it('refuses a download URL whose key was changed (SignatureDoesNotMatch)', async () => {
+    const room = uniqueRoom('att');
+    const [a, b] = [pngOfSize(3000), pngOfSize(3001)];
+    const first = await sendRest(alice, { type: 'image', attachment_id: await upload(rt.httpUrl, alice, a, 'image', 'png', 'image/png'), room });
+    const second = await sendRest(alice, { type: 'image', attachment_id: await upload(rt.httpUrl, alice, b, 'image', 'png', 'image/png'), room });
+    const url = new URL(first.body.message.attachment.url as string);
+    expect((await fetch(url)).status).toBe(200);
+    url.pathname = url.pathname.replace(first.body.message.attachment.id, second.body.message.attachment.id);
+    const tampered = await fetch(url);
+    expect(tampered.status).toBe(403);
+    expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+  });
+
   it('serves a history page of 100 attachment messages, each with a freshly signed URL', async () => {
     const room = uniqueRoom('att');
     const files = Array.from({ length: 100 }, (_, i) => pngOfSize(200 + i));
