@@ -41,6 +41,7 @@ const DECLARATIONS: Array<{ file: string; name: string }> = [
   { file: 'lambdas/domain/model.ts', name: 'ChatMessage' },
   { file: 'lambdas/domain/model.ts', name: 'PublishedEvent' },
   { file: 'lambdas/domain/model.ts', name: 'MessageAttachment' },
+  { file: 'lambdas/domain/rooms.ts', name: 'RoomInfo' },
 ];
 
 function declarationText(file: string, name: string): string {

@@ -17,12 +17,13 @@
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { ChatClientError, isRetryable, retryAfterMs } from './errors.js';
-import { type ChatMessage, LIMITS, type PublishedEvent, type WsAction, WS_EVENTS } from './generated.js';
+import { type ChatMessage, LIMITS, type PublishedEvent, type RoomInfo, type WsAction, WS_EVENTS } from './generated.js';
 import { SeenIds, newClientId, ulidFloor, ulidTime } from './ids.js';
 import { type ConnectedData, type ErrorData, type ResumedData, type ServerFrame, parseServerFrame } from './protocol.js';
 import { type FetchLike, type HistoryOptions, type MessageDraft, RestApi, type TokenSource } from './rest.js';
 import { type AttachmentSpec, uploadAttachment } from './uploads.js';
 import { type EventStreamOptions, type StreamEvent, eventStream, sseUrlOf } from './sse.js';
+import { type CreateRoomInput, type ListRoomsOptions, type RoomPage, RoomsApi } from './rooms.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -84,6 +85,8 @@ export interface ClientEvents {
   resumed: ResumedData;
   /** `token_refused` stops the client; other errors are reported and the client goes on. */
   error: ChatClientError;
+  /** The user was removed from a room; removed from the client's own room, the client stops (`forbidden`). */
+  removed: { room: string };
 }
 
 interface PendingSend {
@@ -120,6 +123,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private readonly wsUrl: string;
   private readonly sseUrl: string;
   private readonly httpUrl: string;
+  private roomsApi: RoomsApi | undefined;
 
   private currentState: ConnectionState = 'connecting';
   private socket: SocketLike | undefined;
@@ -234,6 +238,32 @@ export class ChatClient extends Emitter<ClientEvents> {
       { url: this.sseUrl, room: this.room, getToken: this.getToken, fetch: this.fetchImpl, backoff: this.backoff },
       { ...options, signal },
     );
+  }
+
+  /** Rooms: create, open a direct room, list, manage members (REST; see RoomsApi). */
+  get rooms(): RoomsApi {
+    this.roomsApi ??= new RoomsApi((method, path, body) => this.rest.request(method, path, body));
+    return this.roomsApi;
+  }
+
+  createRoom(input: CreateRoomInput): Promise<RoomInfo> {
+    return this.rooms.create(input);
+  }
+
+  openDirect(user: string): Promise<RoomInfo> {
+    return this.rooms.openDirect(user);
+  }
+
+  listRooms(options: ListRoomsOptions = {}): Promise<RoomPage> {
+    return this.rooms.list(options);
+  }
+
+  addMember(room: string, user: string): Promise<void> {
+    return this.rooms.addMember(room, user);
+  }
+
+  removeMember(room: string, user: string): Promise<number> {
+    return this.rooms.removeMember(room, user);
   }
 
   /** Closes the connection for good; sends still waiting are rejected with `closed`. */
@@ -462,6 +492,13 @@ export class ChatClient extends Emitter<ClientEvents> {
       case 'resumed':
         this.onResumed((frame as ServerFrame<'resumed'>).data);
         break;
+      case 'removed': {
+        const { room } = (frame as ServerFrame<'removed'>).data;
+        this.emit('removed', { room });
+        // Reconnecting would only be refused: the room is no longer this user's.
+        if (room === this.room) this.stop(new ChatClientError('forbidden', `Removed from room ${room}`));
+        break;
+      }
       default:
         break;
     }

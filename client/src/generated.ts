@@ -24,7 +24,8 @@ export const WS_EVENTS = [
   "error",
   "joined",
   "left",
-  "resumed"
+  "resumed",
+  "removed"
 ] as const;
 export type WsEvent = (typeof WS_EVENTS)[number];
 
@@ -36,7 +37,12 @@ export const HTTP_PATHS = {
   publishEvent: "/api/events/publish",
   history: "/api/messages",
   eventsRedirect: "/api/events",
-  createUpload: "/api/uploads"
+  createUpload: "/api/uploads",
+  createRoom: "/api/rooms",
+  listRooms: "/api/rooms",
+  openDirect: "/api/rooms/direct",
+  addMember: "/api/rooms/{room}/members",
+  removeMember: "/api/rooms/{room}/members/{user}"
 } as const;
 
 /** Path of the SSE stream on the Function URL (and of its redirect on the HTTP API). */
@@ -117,4 +123,14 @@ export interface MessageAttachment {
   expires_at?: string;
   /** A small `data:` URL thumbnail of an image. */
   preview?: string;
+}
+
+/** As in lambdas/domain/rooms.ts. */
+export interface RoomInfo {
+  name: string;
+  visibility: 'public' | 'private';
+  owner: string | null;
+  direct: boolean;
+  members?: string[];
+  created_at: string;
 }

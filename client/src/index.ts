@@ -15,6 +15,7 @@ export {
   type UploadGrant,
   type UploadOptions,
 } from './uploads.js';
+export { type CreateRoomInput, type ListRoomsOptions, type RoomPage, RoomsApi } from './rooms.js';
 export type { ConnectedData, ErrorData, MessageReceivedData, ResumedData, ServerEvents } from './protocol.js';
 export {
   HTTP_PATHS,
@@ -28,6 +29,7 @@ export {
   type ErrorCode,
   type MessageType,
   type PublishedEvent,
+  type RoomInfo,
   type WsAction,
   type WsEvent,
 } from './generated.js';

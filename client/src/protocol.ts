@@ -45,6 +45,7 @@ export interface ServerEvents {
   joined: { room: string };
   left: { room: string | null };
   resumed: ResumedData;
+  removed: { room: string };
 }
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -84,7 +84,7 @@ export class RestApi {
     return headers;
   }
 
-  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     let res: Response;
     try {
       res = await this.options.fetch(`${this.base}${path}`, {
@@ -146,13 +146,15 @@ export class RestApi {
    * After a WebSocket handshake failed: is it the token? Browsers do not expose the status of a
    * refused upgrade (API Gateway's 401/403), so the same token is tried on a cheap authorized REST
    * route. Resolves the refusal, or undefined when the token is fine or the service is unreachable.
+   * The route reads the room's history, so a private room the user may not use is a refusal too
+   * (`forbidden`): reconnecting would be refused forever.
    */
   async probeToken(room: string): Promise<ChatClientError | undefined> {
     try {
       await this.historyPage({ room, limit: 1 });
       return undefined;
     } catch (error) {
-      return error instanceof ChatClientError && error.code === 'token_refused' ? error : undefined;
+      return error instanceof ChatClientError && (error.code === 'token_refused' || error.code === 'forbidden') ? error : undefined;
     }
   }
 }

@@ -110,3 +110,42 @@ export const uploadRequestSchema = z.object({
   format: z.string({ error: 'format must be a string' }).check(z.maxLength(16, 'format is at most 16 characters')),
   size: z.number({ error: 'size must be a number of bytes' }).check(z.int('size must be an integer'), z.gte(1, 'size must be at least 1')),
 });
+// Rooms (private rooms and direct messages).
+
+/** A user id as tokens carry it (`sub`): no whitespace or control characters. */
+export const userIdSchema = z.string({ error: 'user must be a string' }).check(
+  z.minLength(1, 'user must not be empty'),
+  z.maxLength(LIMITS.userIdMaxChars, `user is at most ${LIMITS.userIdMaxChars} characters`),
+  z.regex(/^[^\s\p{Cc}]+$/u, 'user may not contain spaces or control characters'),
+);
+
+export const ROOM_VISIBILITIES = ['public', 'private'] as const;
+export type RoomVisibility = (typeof ROOM_VISIBILITIES)[number];
+
+export const createRoomSchema = z.object({
+  name: roomSchema,
+  visibility: z.enum(ROOM_VISIBILITIES, { error: 'visibility must be "public" or "private"' }),
+  members: z.optional(
+    z.array(userIdSchema, { error: 'members must be an array of user ids' }).check(
+      z.maxLength(LIMITS.roomInitialMembersMax, `members lists at most ${LIMITS.roomInitialMembersMax} users`),
+    ),
+  ),
+});
+
+export const roomUserSchema = z.object({ user: userIdSchema });
+
+export const roomsQuerySchema = z.object({
+  cursor: z.optional(z.string({ error: 'cursor must be a string' }).check(z.maxLength(1024, 'cursor is not valid'))),
+  limit: z._default(
+    z.coerce.number({ error: 'limit must be a number' }).check(
+      z.int('limit must be an integer'),
+      z.gte(1, 'limit must be at least 1'),
+      z.lte(LIMITS.roomsMaxPage, `limit is at most ${LIMITS.roomsMaxPage}`),
+    ),
+    LIMITS.roomsDefaultPage,
+  ),
+});
+
+/** Path parameters of `/api/rooms/{room}/members[/{user}]`. */
+export const roomPathSchema = z.object({ room: roomSchema });
+export const memberPathSchema = z.object({ room: roomSchema, user: userIdSchema });

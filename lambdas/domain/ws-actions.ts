@@ -10,6 +10,7 @@ import type { StreamHistory } from './history.js';
 import { contentOrAttachment, type DraftMessage } from './messages.js';
 import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type Identity, itemId, type ServerEvent, roomStream } from './model.js';
 import type { ConnectionStore } from './ports.js';
+import { openRooms, type RoomAccess } from './room-access.js';
 import {
   joinSchema,
   messageInputSchema,
@@ -36,6 +37,17 @@ export interface ActionContext {
   rateLimiter?: Pick<RateLimiter, 'check'>;
   /** Milliseconds left before the function's deadline (a replay stops in time to answer). */
   timeLeftMs?: () => number;
+  /** Who may use a room (private rooms); every room is open without it. */
+  rooms?: RoomAccess;
+}
+
+/**
+ * A room other than the connection's own is checked. The connection's own room was checked when
+ * it connected or joined, and a member's removal takes it out of the record, so it costs no read.
+ */
+async function assertRoom(ctx: ActionContext, record: ConnectionRecord, room: string): Promise<void> {
+  if (room === record.room) return;
+  await (ctx.rooms ?? openRooms).assertMember({ userId: record.userId, roles: record.roles }, room);
 }
 
 /** A message as a client sends it: `sender` may be omitted when authenticated. */
@@ -60,6 +72,7 @@ async function send(ctx: ActionContext, input: ClientDraft, room: string | undef
   const target = room ?? record.room;
   if (!target) throw new ChatError('not_in_room', 'Join a room first ({"action": "join", "data": {"room": "..."}})');
   await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+  await assertRoom(ctx, record, target);
   const draft: DraftMessage = { type: input.type, content: input.content, sender };
   if (input.format !== undefined) draft.format = input.format;
   if (input.clientId !== undefined) draft.clientId = input.clientId;
@@ -136,6 +149,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       const input = parseWith(joinSchema, data, 'join');
       const current = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, current.userId);
+      await (ctx.rooms ?? openRooms).assertMember({ userId: current.userId, roles: current.roles }, input.room);
       const record = await ctx.connections.setRoom(ctx.connectionId, input.room);
       if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
       return { event: 'joined', data: { room: input.room } };
@@ -151,6 +165,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       const record = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
       const room = input.room ?? record.room ?? DEFAULT_ROOM;
+      await assertRoom(ctx, record, room);
       const { count, lastId, complete } = await replay(ctx, [roomStream(room), GLOBAL_STREAM], input.after);
       return { event: 'resumed', data: { room, count, last_id: lastId, complete } };
     }

@@ -55,6 +55,7 @@ export async function message(event: WsEvent, context?: { getRemainingTimeInMill
       history: wired.history,
       connections: wired.connections,
       rateLimiter: wired.rateLimiter,
+      rooms: wired.roomAccess,
       resolveSender: (identity, claimed) => resolveSender(identity, claimed),
       ...(context?.getRemainingTimeInMillis ? { timeLeftMs: () => context.getRemainingTimeInMillis!() } : {}),
       // A replay (resume) is posted frame by frame: throttling (429) and 5xx are retried with

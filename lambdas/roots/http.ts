@@ -8,13 +8,14 @@ import { s3Client } from '../adapters/s3-client.js';
 import { S3UploadSigner, UPLOAD_SIGNER_PERMISSIONS } from '../adapters/s3-uploads.js';
 import { loadConfig } from '../shared/config.js';
 import { buildMessagePath, type MessagePathHooks, messagePathUses } from './message-path.js';
+import { buildRoomAccess, buildRoomService, roomAccessUses, roomServiceUses } from './rooms.js';
 import { declareRoot, uses } from './wiring.js';
 
 /** `POST /api/uploads`: records pending uploads and signs their POST policies. */
 const uploadRecords = uses(UPLOAD_RECORD_PERMISSIONS, ['put']);
 const signer = uses(UPLOAD_SIGNER_PERMISSIONS, ['presignPost']);
 
-export const httpDeclaration = declareRoot([...messagePathUses, uploadRecords, signer], 'identity');
+export const httpDeclaration = declareRoot([...messagePathUses, ...roomAccessUses, ...roomServiceUses, uploadRecords, signer], 'identity');
 
 export function buildHttpRoot(hooks: MessagePathHooks = {}) {
   const config = loadConfig();
@@ -22,5 +23,10 @@ export function buildHttpRoot(hooks: MessagePathHooks = {}) {
     records: uploadRecords.narrow(new DynamoUploadRecords(dynamoClient(), config.messagesTable)),
     signer: signer.narrow(new S3UploadSigner(s3Client(), config.mediaBucket)),
   };
-  return { sseUrl: config.sseUrl, ...buildMessagePath(config, hooks, { uploads }) };
+  return {
+    sseUrl: config.sseUrl,
+    ...buildMessagePath(config, hooks, { uploads }),
+    roomAccess: buildRoomAccess(config),
+    rooms: buildRoomService(config),
+  };
 }

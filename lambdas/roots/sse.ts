@@ -9,13 +9,14 @@ import { StreamHistory } from '../domain/history.js';
 import { loadConfig } from '../shared/config.js';
 import { READ_AUTH_SECRET } from '../shared/permissions.js';
 import { attachmentLinkUses, attachmentReader } from './message-path.js';
+import { buildRoomAccess, roomAccessUses } from './rooms.js';
 import { declareRoot, lazy, uses } from './wiring.js';
 
 const stream = uses(STREAM_STORE_PERMISSIONS, ['pageBefore', 'pageAfter']);
 const leases = uses(STREAM_LEASE_PERMISSIONS, ['put', 'countLive', 'remove']);
 
 /** A Function URL has no authorizer: the handler verifies tokens (the HS256 secret, when used). */
-export const sseDeclaration = declareRoot([stream, leases, attachmentLinkUses, READ_AUTH_SECRET], 'verify');
+export const sseDeclaration = declareRoot([stream, leases, READ_AUTH_SECRET, ...roomAccessUses, attachmentLinkUses], 'verify');
 
 export const sseRoot = lazy(() => {
   const config = loadConfig();
@@ -27,5 +28,6 @@ export const sseRoot = lazy(() => {
       attachments.presentItem(item, Date.now()),
     ),
     leases: leases.narrow(new DynamoStreamLeases(dynamoClient(), config.messagesTable)),
+    roomAccess: buildRoomAccess(config),
   };
 });

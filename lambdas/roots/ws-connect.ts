@@ -5,12 +5,13 @@ import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue
 import type { RegisterDeps } from '../domain/connections.js';
 import { systemClock } from '../domain/ports.js';
 import { loadConfig } from '../shared/config.js';
+import { buildRoomAccess, roomAccessUses } from './rooms.js';
 import { declareRoot, lazy, uses } from './wiring.js';
 
 const connections = uses(CONNECTION_STORE_PERMISSIONS, ['put']);
 const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send']);
 
-export const wsConnectDeclaration = declareRoot([connections, tasks], 'identity');
+export const wsConnectDeclaration = declareRoot([connections, tasks, ...roomAccessUses], 'identity');
 
 export const wsConnectRoot = lazy(() => {
   const config = loadConfig();
@@ -19,5 +20,5 @@ export const wsConnectRoot = lazy(() => {
     tasks: tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl)),
     clock: systemClock,
   };
-  return { corsOrigins: config.corsOrigins, register };
+  return { corsOrigins: config.corsOrigins, register, roomAccess: buildRoomAccess(config) };
 });

@@ -7,12 +7,13 @@ import { dynamoClient, managementClient } from '../adapters/clients.js';
 import { CONNECTION_STORE_PERMISSIONS, DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
 import { loadConfig } from '../shared/config.js';
 import { buildMessagePath, type MessagePathHooks, messagePathUses } from './message-path.js';
+import { buildRoomAccess, roomAccessUses } from './rooms.js';
 import { declareRoot, uses } from './wiring.js';
 
 const connections = uses(CONNECTION_STORE_PERMISSIONS, ['get', 'setRoom', 'remove']);
 const gateway = uses(GATEWAY_PERMISSIONS, ['post', 'disconnect']);
 
-export const wsMessageDeclaration = declareRoot([...messagePathUses, connections, gateway], 'identity');
+export const wsMessageDeclaration = declareRoot([...messagePathUses, connections, gateway, ...roomAccessUses], 'identity');
 
 export function buildWsMessageRoot(hooks: MessagePathHooks = {}) {
   const config = loadConfig();
@@ -20,5 +21,6 @@ export function buildWsMessageRoot(hooks: MessagePathHooks = {}) {
     gateway: gateway.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint))),
     connections: connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable)),
     ...buildMessagePath(config, hooks),
+    roomAccess: buildRoomAccess(config),
   };
 }

@@ -3,7 +3,7 @@
  * the local runtime) sets. Names live here once; the stack imports ENV to set them.
  */
 import { LIMITS, RATE_LIMITS, type RateLimitSettings } from './limits.js';
-import { CONNECTIONS_TABLE, MEDIA_BUCKET, MESSAGES_TABLE, TASK_QUEUE } from './resources.js';
+import { CONNECTIONS_TABLE, MEDIA_BUCKET, MESSAGES_TABLE, ROOMS_TABLE, TASK_QUEUE } from './resources.js';
 
 export const ENV = {
   connectionsTable: CONNECTIONS_TABLE.envVar,
@@ -28,6 +28,7 @@ export const ENV = {
   endpointUrl: 'AWS_ENDPOINT_URL',
   /** The attachments bucket (uploads and media). */
   mediaBucket: MEDIA_BUCKET.envVar,
+  roomsTable: ROOMS_TABLE.envVar,
 } as const;
 
 export interface AppConfig {
@@ -43,6 +44,7 @@ export interface AppConfig {
   inlineFanoutMaxMembers: number;
   rateLimits: RateLimitSettings;
   mediaBucket: string;
+  roomsTable: string;
 }
 
 function read(name: string, fallback?: string): string {
@@ -84,5 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perUser: positive(ENV.ratePerUser, RATE_LIMITS.perUser),
     },
     mediaBucket: get(ENV.mediaBucket),
+    roomsTable: get(ENV.roomsTable, ROOMS_TABLE.id),
   };
 }

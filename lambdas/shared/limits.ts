@@ -92,6 +92,11 @@ export const LIMITS = {
   attachmentSniffBytes: 64,
   /** Uploads never referenced by a message are deleted by the bucket lifecycle after this many days. */
   unreferencedUploadDays: 1,
+  /** Rooms: `GET /api/rooms` page sizes, members named when a room is created, user id length. */
+  roomsDefaultPage: 50,
+  roomsMaxPage: 100,
+  roomInitialMembersMax: 50,
+  userIdMaxChars: 128,
 } as const;
 
 /** Largest content string a message may carry, derived from the media limit. */

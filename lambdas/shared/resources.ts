@@ -59,7 +59,35 @@ export const MESSAGES_TABLE: TableDefinition = {
   indexes: [],
 };
 
-export const TABLES = [CONNECTIONS_TABLE, MESSAGES_TABLE] as const;
+/**
+ * Rooms with a record (created with `POST /api/rooms` or `/api/rooms/direct`): per room a `meta`
+ * item and one `member#<user>` item per member. Rooms without a record are public, as before.
+ */
+export const ROOMS_TABLE: TableDefinition = {
+  id: 'Rooms',
+  envVar: 'ROOMS_TABLE',
+  partitionKey: { name: 'room', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  ttlAttribute: 'ttl',
+  indexes: [
+    {
+      // "My rooms": sparse, only member items of private rooms carry `member` (the user id).
+      indexName: 'byMember',
+      partitionKey: { name: 'member', type: 'S' },
+      sortKey: { name: 'room', type: 'S' },
+      nonKeyAttributes: ['visibility', 'owner', 'direct', 'members', 'createdAt'],
+    },
+    {
+      // Public rooms: sparse, only the meta item of a public room carries `listing`.
+      indexName: 'publicRooms',
+      partitionKey: { name: 'listing', type: 'S' },
+      sortKey: { name: 'room', type: 'S' },
+      nonKeyAttributes: ['visibility', 'owner', 'createdAt'],
+    },
+  ],
+};
+
+export const TABLES = [CONNECTIONS_TABLE, MESSAGES_TABLE, ROOMS_TABLE] as const;
 
 /** Number of shards connections are spread over for broadcasts. */
 export const CONNECTION_SHARDS = 16;

@@ -18,7 +18,7 @@ export const FUNCTIONS = {
 
 export type FunctionName = keyof typeof FUNCTIONS;
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 export interface HttpRoute {
   method: HttpMethod;
@@ -41,7 +41,12 @@ export type HttpOperation =
   | 'publishEvent'
   | 'history'
   | 'eventsRedirect'
-  | 'createUpload';
+  | 'createUpload'
+  | 'createRoom'
+  | 'listRooms'
+  | 'openDirect'
+  | 'addMember'
+  | 'removeMember';
 
 export const HTTP_ROUTES: readonly HttpRoute[] = [
   { method: 'GET', path: '/api/health', operation: 'health', description: 'Service health', auth: 'none' },
@@ -87,6 +92,17 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     description: 'Presigned S3 POST for an attachment (image up to 10 MB, audio up to 25 MB)',
     auth: 'user',
   },
+  { method: 'POST', path: '/api/rooms', operation: 'createRoom', description: 'Create a public or private room', auth: 'user' },
+  { method: 'GET', path: '/api/rooms', operation: 'listRooms', description: 'List the rooms the caller may see', auth: 'user' },
+  { method: 'POST', path: '/api/rooms/direct', operation: 'openDirect', description: 'Open the direct room of two users', auth: 'user' },
+  { method: 'POST', path: '/api/rooms/{room}/members', operation: 'addMember', description: 'Add a member to a room', auth: 'user' },
+  {
+    method: 'DELETE',
+    path: '/api/rooms/{room}/members/{user}',
+    operation: 'removeMember',
+    description: 'Remove a member from a room',
+    auth: 'user',
+  },
 ];
 
 /** The SSE stream path, served by the streaming function (path preserved on the Function URL). */
@@ -108,6 +124,7 @@ export const WS_EVENTS = [
   'joined',
   'left',
   'resumed',
+  'removed',
 ] as const;
 export type WsEvent = (typeof WS_EVENTS)[number];
 

@@ -23,6 +23,7 @@ import { ADMIN_ROLE, DevTokens, discoverEndpoints, type Endpoints, rolesOf } fro
 import { byId, h, toast } from './dom.js';
 import { allowedFormats, formatOf, type MediaKind, type Recording, readBase64, recordingType, startRecording } from './media.js';
 import { installDropZone, UploadProgress, uploadWithProgress } from './attachments.js';
+import { RoomsPanel } from './rooms.js';
 import { ConversationView } from './view.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.:-]+$/;
@@ -95,6 +96,15 @@ let session: Session | undefined;
 let recording: Recording | undefined;
 
 const view = new ConversationView(ui.messages, ui.scroller, ui.empty, () => session?.name);
+const rooms = new RoomsPanel({
+  open(room) {
+    ui.room.value = room;
+    const form = readJoinForm();
+    if (form) void join(form);
+  },
+  showError: (text) => showError(text),
+  showInfo: (text) => toast(ui.toasts, text, 'info'),
+});
 
 function describe(error: unknown): string {
   if (error instanceof ChatClientError) return error.code === 'network' || error.code === 'protocol' ? error.message : `${error.message} (${error.code})`;
@@ -274,6 +284,19 @@ async function join(form: { name: string; room: string; admin: boolean }): Promi
     'error',
     live((error) => showError(error.code === 'token_refused' ? `The service refused the token of "${form.name}": join again` : describe(error))),
   );
+  client.on(
+    'removed',
+    live(({ room }) => {
+      if (room !== current.room) return;
+      leave();
+      view.clear(`You were removed from ${room}.`);
+    }),
+  );
+  // Dev tokens carry the name as their subject: the user id the service knows.
+  rooms.show({ client, user: form.name, room: form.room });
+  rooms.onListed = () => {
+    if (session === current) ui.roomLabel.textContent = rooms.titleOf(form.room) ?? `#${form.room}`;
+  };
 
   void loadOlder(current, true);
   if (admin) void readSse(current);
@@ -300,6 +323,7 @@ function leave(): void {
   setUnread(0);
   setSseStatus('closed');
   ui.sseLog.replaceChildren();
+  rooms.show(undefined);
   setStatus('offline');
 }
 
@@ -323,7 +347,8 @@ async function loadOlder(current: Session, first = false): Promise<void> {
   } catch (error) {
     current.nextPage = undefined;
     if (session === current) {
-      showError(`History: ${describe(error)}`);
+      // A room the person may not use is reported once, by the connection (`forbidden`).
+      if (!(error instanceof ChatClientError && error.code === 'forbidden')) showError(`History: ${describe(error)}`);
       // The iterator ended with the failure: the next "load older" starts again from the oldest shown.
       const oldest = ui.messages.querySelector<HTMLElement>('li[data-kind="message"][data-id]')?.dataset.id;
       current.history = current.client.history({ limit: HISTORY_PAGE, ...(oldest ? { before: oldest } : {}) });

@@ -12,6 +12,7 @@ import type { HttpOperation } from '../../lambdas/shared/routes.js';
 import { type Example, example } from './checked.js';
 import { BROADCAST_MESSAGE, IMAGE_MESSAGE, PNG_BASE64, PUBLISHED_EVENT, T1, TEXT_MESSAGE } from './examples.js';
 import { describe } from './meta.js';
+import { ROOM_HTTP_DOCS } from './rooms.js';
 import {
   eventResponseSchema,
   healthResponseSchema,
@@ -64,11 +65,13 @@ export interface HttpAnswer {
 export interface HttpOperationDoc {
   summary: string;
   description: string;
-  tag: 'messages' | 'events' | 'service';
+  tag: 'messages' | 'events' | 'service' | 'rooms';
   /** Needs the `admin` role (checked by the handler after the authorizer). */
   admin?: boolean;
   body?: { schema: z.core.$ZodType; examples: Example[] };
   query?: { schema: z.core.$ZodObject; examples: Example[] };
+  /** Path parameters (`{name}` segments of the route's path) and the values its examples use. */
+  path?: { schema: z.core.$ZodObject; example: Record<string, string> };
   answers: HttpAnswer[];
   /** Error codes the operation can answer with (beyond the authorizer's 401/403). */
   errors: ErrorCode[];
@@ -258,4 +261,5 @@ export const HTTP_DOCS: Record<HttpOperation, HttpOperationDoc> = {
     ],
     errors: [...BODY_ERRORS, 'unsupported_type', 'rate_limited'],
   },
+  ...ROOM_HTTP_DOCS,
 };

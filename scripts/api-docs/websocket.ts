@@ -12,6 +12,7 @@ import type { WsAction, WsEvent } from '../../lambdas/shared/routes.js';
 import { errorExample } from './errors.js';
 import { BROADCAST_MESSAGE, CONNECTION_ID, IMAGE_MESSAGE, PNG_BASE64, PUBLISHED_EVENT, T1, TEXT_MESSAGE } from './examples.js';
 import { describe } from './meta.js';
+import { REMOVED_EVENT_DOC } from './rooms.js';
 import {
   chatMessageSchema,
   connectedEventSchema,
@@ -212,6 +213,7 @@ export const WS_EVENT_DOCS: Record<WsEvent, WsEventDoc> = {
     dataName: 'Resumed',
     examples: [{ name: 'resumed', summary: 'Two events replayed', data: { room: 'general', count: 2, last_id: IMAGE_MESSAGE.id, complete: true } }],
   },
+  removed: REMOVED_EVENT_DOC,
 };
 
 /** `$connect` query string of a JSON client (read by `lambdas/handlers/ws-connect.ts` and the authorizer). */
