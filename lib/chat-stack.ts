@@ -20,6 +20,7 @@ import { ACCESS, grantDeclared } from './access.js';
 import { type AuthConfig, authEnvironment, createAuth, type ResolvedAuth } from './auth.js';
 import { ChatFunction } from './constructs/chat-function.js';
 import { Data } from './constructs/data.js';
+import { MediaBucket } from './constructs/media-bucket.js';
 import { ChatHttpApi } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Queues } from './constructs/queues.js';
@@ -136,6 +137,7 @@ export class ChatStack extends Stack {
   readonly webSocketApi: ChatWebSocketApi;
   readonly sse: SseEndpoint;
   readonly monitoring: Monitoring;
+  readonly media: MediaBucket;
   readonly auth: ResolvedAuth;
   /** The SSM SecureString holding the HS256 secret (secret key source only). */
   readonly authSecret?: ssm.IStringParameter;
@@ -165,6 +167,7 @@ export class ChatStack extends Stack {
 
     this.data = new Data(this, 'Data', { removalPolicy });
     this.queues = new Queues(this, 'Queues');
+    this.media = new MediaBucket(this, 'Media', { corsOrigins: props.corsOrigins, retentionDays: props.messageRetentionDays, removalPolicy });
     const taskQueue = this.queues.queues[TASK_QUEUE.id as keyof Queues['queues']].queue;
 
     const commonEnv: Record<string, string> = {
@@ -245,11 +248,13 @@ export class ChatStack extends Stack {
       data: this.data,
       taskQueue,
       grantManageConnections: (fn: lambda.IFunction) => this.webSocketApi.grantManageConnections(fn),
+      media: this.media,
       ...(this.authSecret ? { authSecret: { parameter: this.authSecret, ...(this.authSecretKey ? { key: this.authSecretKey } : {}) } } : {}),
     };
     for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
       grantDeclared(name, fnOf(name), targets);
       if (ACCESS[name].manageConnections) fnOf(name).addEnvironment(ENV.wsManagementEndpoint, this.webSocketApi.managementEndpoint);
+      if (ACCESS[name].media) fnOf(name).addEnvironment(ENV.mediaBucket, this.media.bucket.bucketName);
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -34,6 +34,8 @@ const CLIENT_LIMITS = [
   'presencePageUsers',
   'typingIntervalMs',
   'typingLapseMs',
+  'attachmentImageMaxBytes',
+  'attachmentAudioMaxBytes',
 ] as const satisfies ReadonlyArray<keyof typeof LIMITS>;
 
 /** Declarations copied verbatim, with the file each comes from. */
@@ -41,6 +43,7 @@ const DECLARATIONS: Array<{ file: string; name: string }> = [
   { file: 'lambdas/domain/errors.ts', name: 'ErrorCode' },
   { file: 'lambdas/domain/model.ts', name: 'ChatMessage' },
   { file: 'lambdas/domain/model.ts', name: 'PublishedEvent' },
+  { file: 'lambdas/domain/model.ts', name: 'MessageAttachment' },
   { file: 'lambdas/domain/rooms.ts', name: 'RoomInfo' },
 ];
 

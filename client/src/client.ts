@@ -21,6 +21,7 @@ import { type ChatMessage, LIMITS, type PublishedEvent, type RoomInfo, type WsAc
 import { SeenIds, newClientId, ulidFloor, ulidTime } from './ids.js';
 import { type ConnectedData, type ErrorData, type ResumedData, type ServerFrame, parseServerFrame } from './protocol.js';
 import { type FetchLike, type HistoryOptions, type MessageDraft, RestApi, type TokenSource } from './rest.js';
+import { type AttachmentSpec, uploadAttachment } from './uploads.js';
 import { type EventStreamOptions, type StreamEvent, eventStream, sseUrlOf } from './sse.js';
 import { type CreateRoomInput, type ListRoomsOptions, type RoomPage, RoomsApi } from './rooms.js';
 import { type PresenceChange, type PresenceMember, TypingSender, type TypingEvent, type TypingState, TypingTracker } from './presence.js';
@@ -126,6 +127,7 @@ export class ChatClient extends Emitter<ClientEvents> {
   private readonly stopped = new AbortController();
   private readonly wsUrl: string;
   private readonly sseUrl: string;
+  private readonly httpUrl: string;
   private roomsApi: RoomsApi | undefined;
 
   private currentState: ConnectionState = 'connecting';
@@ -177,6 +179,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.floor = options.after;
     this.wsUrl = options.wsUrl;
     this.sseUrl = options.sseUrl ? sseUrlOf(options.sseUrl) : sseUrlOf(options.httpUrl);
+    this.httpUrl = options.httpUrl;
     this.rest = new RestApi({
       httpUrl: options.httpUrl,
       getToken: this.getToken,
@@ -220,6 +223,14 @@ export class ChatClient extends Emitter<ClientEvents> {
   post(draft: MessageDraft | string): Promise<ChatMessage> {
     const message: MessageDraft = typeof draft === 'string' ? { type: 'text', content: draft } : draft;
     return this.rest.postMessage(this.withClientId({ room: this.room, ...message }, this.options.clientIds ? newClientId() : undefined));
+  }
+
+  /**
+   * Uploads a photo or voice note (`POST /api/uploads`, then the file to S3) and resolves with its
+   * `attachment_id`: `send({ type: 'image', content: '', attachment_id })` sends it.
+   */
+  uploadAttachment(file: Blob, spec?: AttachmentSpec): Promise<string> {
+    return uploadAttachment({ httpUrl: this.httpUrl, getToken: this.getToken, fetch: this.fetchImpl }, file, spec);
   }
 
   /** The room's history, page by page, newest page first (each page oldest first). */

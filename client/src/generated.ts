@@ -42,6 +42,7 @@ export const HTTP_PATHS = {
   publishEvent: "/api/events/publish",
   history: "/api/messages",
   eventsRedirect: "/api/events",
+  createUpload: "/api/uploads",
   createRoom: "/api/rooms",
   listRooms: "/api/rooms",
   openDirect: "/api/rooms/direct",
@@ -74,7 +75,9 @@ export const LIMITS = {
   httpBodyMaxBytes: 163840,
   presencePageUsers: 100,
   typingIntervalMs: 2000,
-  typingLapseMs: 6000
+  typingLapseMs: 6000,
+  attachmentImageMaxBytes: 10485760,
+  attachmentAudioMaxBytes: 26214400
 } as const;
 
 /** As in lambdas/domain/errors.ts. */
@@ -107,6 +110,8 @@ export interface ChatMessage {
   timestamp: string;
   /** The sender's own id for the message (retries with it are answered with this message). */
   client_id?: string;
+  /** An uploaded file in place of inline content (lambdas/domain/attachments.ts). */
+  attachment?: MessageAttachment;
 }
 
 /** As in lambdas/domain/model.ts. */
@@ -115,6 +120,18 @@ export interface PublishedEvent {
   event_type: string;
   data: Record<string, unknown>;
   timestamp: string;
+}
+
+/** As in lambdas/domain/model.ts. */
+export interface MessageAttachment {
+  id: string;
+  size: number;
+  format: string;
+  key?: string;
+  url?: string;
+  expires_at?: string;
+  /** A small `data:` URL thumbnail of an image. */
+  preview?: string;
 }
 
 /** As in lambdas/domain/rooms.ts. */

@@ -3,6 +3,18 @@ export { ChatClientError, type ClientErrorCode } from './errors.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export type { HistoryOptions, HistoryPage, MessageDraft, TokenSource } from './rest.js';
 export type { EventStreamOptions, StreamEvent } from './sse.js';
+export {
+  ATTACHMENT_FORMATS,
+  attachmentMaxBytes,
+  attachmentSpecOf,
+  requestUpload,
+  uploadAttachment,
+  uploadForm,
+  type AttachmentSpec,
+  type AttachmentType,
+  type UploadGrant,
+  type UploadOptions,
+} from './uploads.js';
 export { type CreateRoomInput, type ListRoomsOptions, type RoomPage, RoomsApi } from './rooms.js';
 export type { ConnectedData, ErrorData, MessageReceivedData, ResumedData, ServerEvents } from './protocol.js';
 export {
@@ -13,6 +25,7 @@ export {
   WS_ACTIONS,
   WS_EVENTS,
   type ChatMessage,
+  type MessageAttachment,
   type ErrorCode,
   type MessageType,
   type PublishedEvent,

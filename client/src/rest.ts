@@ -13,10 +13,13 @@ export type FetchLike = typeof fetch;
 /** A message as the app sends it; `sender` defaults to the token's subject on the service. */
 export interface MessageDraft {
   type: MessageType;
+  /** The text or inline media; empty (`''`) with `attachment_id`. */
   content: string;
   format?: string;
   sender?: string;
   room?: string;
+  /** An uploaded file (`uploadAttachment`) in place of `content`. */
+  attachment_id?: string;
 }
 
 export interface HistoryPage {

@@ -35,31 +35,40 @@ const optionalClientId = z.optional(
   z.string({ error: 'client_id must be a string' }).check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'client_id is 1-64 letters, digits, "_" or "-"')),
 );
 
+/** An uploaded attachment (`POST /api/uploads`) sent in place of inline content. */
+const optionalAttachmentId = z.optional(
+  z.string({ error: 'attachment_id must be a string' }).check(z.regex(ULID_RE, 'attachment_id must be an id from POST /api/uploads')),
+);
+
 /** Seed payload of `POST /api/message`, `POST /api/messages/broadcast` and the WS `message` event. */
 export const messageInputSchema = z.object({
   type: z.string({ error: 'type must be one of text, image, audio' }),
-  content: contentSchema('content'),
+  /** Required unless `attachment_id` is given. */
+  content: z.optional(contentSchema('content')),
   sender: optionalSender,
   format: formatSchema,
   room: optionalRoom,
   client_id: optionalClientId,
+  attachment_id: optionalAttachmentId,
 });
 export type MessageInput = z.infer<typeof messageInputSchema>;
 
 export const sendTextSchema = z.object({ text: contentSchema('text'), sender: optionalSender, room: optionalRoom, client_id: optionalClientId });
 export const sendImageSchema = z.object({
-  image: contentSchema('image'),
+  image: z.optional(contentSchema('image')),
   sender: optionalSender,
   format: formatSchema,
   room: optionalRoom,
   client_id: optionalClientId,
+  attachment_id: optionalAttachmentId,
 });
 export const sendAudioSchema = z.object({
-  audio: contentSchema('audio'),
+  audio: z.optional(contentSchema('audio')),
   sender: optionalSender,
   format: formatSchema,
   room: optionalRoom,
   client_id: optionalClientId,
+  attachment_id: optionalAttachmentId,
 });
 
 export const publishEventSchema = z.object({
@@ -95,6 +104,12 @@ export const clientFrameSchema = z.object({
   data: z.optional(z.unknown()),
 });
 
+/** `POST /api/uploads`: what is about to be uploaded; type, format and size are checked by the service. */
+export const uploadRequestSchema = z.object({
+  type: z.string({ error: 'type must be image or audio' }),
+  format: z.string({ error: 'format must be a string' }).check(z.maxLength(16, 'format is at most 16 characters')),
+  size: z.number({ error: 'size must be a number of bytes' }).check(z.int('size must be an integer'), z.gte(1, 'size must be at least 1')),
+});
 // Rooms (private rooms and direct messages).
 
 /** A user id as tokens carry it (`sub`): no whitespace or control characters. */

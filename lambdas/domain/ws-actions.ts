@@ -7,7 +7,7 @@ import { WS_ACTIONS, type WsAction } from '../shared/routes.js';
 import { type ChatService, eventOf } from './chat-service.js';
 import { ChatError } from './errors.js';
 import type { StreamHistory } from './history.js';
-import type { DraftMessage } from './messages.js';
+import { contentOrAttachment, type DraftMessage } from './messages.js';
 import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type Identity, itemId, type ServerEvent, roomStream } from './model.js';
 import type { ConnectionStore } from './ports.js';
 import { openRooms, type RoomAccess } from './room-access.js';
@@ -72,6 +72,7 @@ interface ClientDraft {
   sender?: string | undefined;
   format?: string | undefined;
   clientId?: string | undefined;
+  attachmentId?: string | undefined;
 }
 
 async function requireConnection(ctx: ActionContext): Promise<ConnectionRecord> {
@@ -90,6 +91,10 @@ async function send(ctx: ActionContext, input: ClientDraft, room: string | undef
   const draft: DraftMessage = { type: input.type, content: input.content, sender };
   if (input.format !== undefined) draft.format = input.format;
   if (input.clientId !== undefined) draft.clientId = input.clientId;
+  if (input.attachmentId !== undefined) {
+    draft.attachmentId = input.attachmentId;
+    draft.uploader = record.userId;
+  }
   const message = await ctx.chat.sendMessage(draft, {
     room: target,
     excludeConnectionId: ctx.connectionId,
@@ -139,7 +144,8 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       return { event: 'pong', data: { timestamp: new Date().toISOString() } };
     case 'message': {
       const input = parseWith(messageInputSchema, data, 'message');
-      return send(ctx, { type: input.type, content: input.content, sender: input.sender, format: input.format, clientId: input.client_id }, input.room);
+      const content = contentOrAttachment('message', 'content', input.content, input.attachment_id);
+      return send(ctx, { type: input.type, content, sender: input.sender, format: input.format, clientId: input.client_id, attachmentId: input.attachment_id }, input.room);
     }
     case 'send_text': {
       const input = parseWith(sendTextSchema, data, 'send_text');
@@ -147,11 +153,13 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
     }
     case 'send_image': {
       const input = parseWith(sendImageSchema, data, 'send_image');
-      return send(ctx, { type: 'image', content: input.image, sender: input.sender, format: input.format, clientId: input.client_id }, input.room);
+      const content = contentOrAttachment('send_image', 'image', input.image, input.attachment_id);
+      return send(ctx, { type: 'image', content, sender: input.sender, format: input.format, clientId: input.client_id, attachmentId: input.attachment_id }, input.room);
     }
     case 'send_audio': {
       const input = parseWith(sendAudioSchema, data, 'send_audio');
-      return send(ctx, { type: 'audio', content: input.audio, sender: input.sender, format: input.format, clientId: input.client_id }, input.room);
+      const content = contentOrAttachment('send_audio', 'audio', input.audio, input.attachment_id);
+      return send(ctx, { type: 'audio', content, sender: input.sender, format: input.format, clientId: input.client_id, attachmentId: input.attachment_id }, input.room);
     }
     case 'join': {
       const input = parseWith(joinSchema, data, 'join');

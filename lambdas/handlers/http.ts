@@ -6,7 +6,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ChatError } from '../domain/errors.js';
 import { DEFAULT_ROOM } from '../domain/model.js';
-import { historyQuerySchema, messageInputSchema, presenceQuerySchema, publishEventSchema } from '../domain/schemas.js';
+import { contentOrAttachment } from '../domain/messages.js';
+import { historyQuerySchema, messageInputSchema, presenceQuerySchema, publishEventSchema, uploadRequestSchema } from '../domain/schemas.js';
 import { parseWith } from '../domain/validation.js';
 import { ADMIN_ROLE, identityFromAuthorizer, requireRole, resolveSender } from '../auth/authenticator.js';
 import type { Identity } from '../domain/model.js';
@@ -68,10 +69,18 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
     const sender = resolveSender(identity, input.sender);
     const root = httpRoot();
     await root.rateLimiter.check(undefined, identity.userId);
+    const content = contentOrAttachment('message', 'content', input.content, input.attachment_id);
     const room = input.room ?? DEFAULT_ROOM;
     await root.roomAccess.assertMember(identity, room);
     const message = await root.chat.sendMessage(
-      { type: input.type, content: input.content, sender, format: input.format, clientId: input.client_id },
+      {
+        type: input.type,
+        content,
+        sender,
+        format: input.format,
+        clientId: input.client_id,
+        ...(input.attachment_id !== undefined ? { attachmentId: input.attachment_id, uploader: identity.userId } : {}),
+      },
       { room },
     );
     countMetrics({ MessagesSent: 1 });
@@ -84,7 +93,7 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
     const input = parseWith(messageInputSchema, readJsonBody(event), 'broadcast');
     const message = await httpRoot().chat.broadcast({
       type: input.type,
-      content: input.content,
+      content: contentOrAttachment('broadcast', 'content', input.content, undefined),
       sender: resolveSender(identity, input.sender),
       format: input.format,
     });
@@ -112,6 +121,15 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
     const identity = identityOf(event);
     const query = parseWith(presenceQuerySchema, { ...(event.queryStringParameters ?? {}), room: params.room }, 'query');
     return json(200, await httpRoot().presence.list(identity, query.room, query.cursor, query.limit));
+  },
+
+  async createUpload(event) {
+    const identity = identityOf(event);
+    const input = parseWith(uploadRequestSchema, readJsonBody(event), 'upload');
+    const root = httpRoot();
+    await root.rateLimiter.check(undefined, identity.userId);
+    const grant = await root.attachments.createUpload(identity.userId, input, Date.now());
+    return json(201, grant);
   },
 
   async eventsRedirect(event) {

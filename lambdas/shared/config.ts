@@ -3,7 +3,7 @@
  * the local runtime) sets. Names live here once; the stack imports ENV to set them.
  */
 import { LIMITS, RATE_LIMITS, type RateLimitSettings } from './limits.js';
-import { CONNECTIONS_TABLE, MESSAGES_TABLE, ROOMS_TABLE, TASK_QUEUE } from './resources.js';
+import { CONNECTIONS_TABLE, MEDIA_BUCKET, MESSAGES_TABLE, ROOMS_TABLE, TASK_QUEUE } from './resources.js';
 
 export const ENV = {
   connectionsTable: CONNECTIONS_TABLE.envVar,
@@ -28,6 +28,8 @@ export const ENV = {
   presenceGraceSeconds: 'PRESENCE_GRACE_SECONDS',
   /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
   endpointUrl: 'AWS_ENDPOINT_URL',
+  /** The attachments bucket (uploads and media). */
+  mediaBucket: MEDIA_BUCKET.envVar,
   roomsTable: ROOMS_TABLE.envVar,
 } as const;
 
@@ -43,6 +45,7 @@ export interface AppConfig {
   retentionDays: number;
   inlineFanoutMaxMembers: number;
   rateLimits: RateLimitSettings;
+  mediaBucket: string;
   roomsTable: string;
   presenceGraceSeconds: number;
 }
@@ -86,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perConnection: positive(ENV.ratePerConnection, RATE_LIMITS.perConnection),
       perUser: positive(ENV.ratePerUser, RATE_LIMITS.perUser),
     },
+    mediaBucket: get(ENV.mediaBucket),
     roomsTable: get(ENV.roomsTable, ROOMS_TABLE.id),
     // SQS DelaySeconds: 0 to 900.
     presenceGraceSeconds: Number.isInteger(grace) && grace >= 0 && grace <= 900 ? grace : LIMITS.presenceGraceSeconds,

@@ -114,3 +114,20 @@ export const TASK_QUEUE: QueueDefinition = {
 };
 
 export const QUEUES = [TASK_QUEUE] as const;
+
+export interface BucketDefinition {
+  id: string;
+  envVar: string;
+  /** Where presigned POSTs land (`uploads/<user>/<attachment id>`); expired by lifecycle after a day. */
+  uploadsPrefix: string;
+  /** Where referenced uploads are copied (`media/<attachment id>`); expired with the message retention. */
+  mediaPrefix: string;
+}
+
+/** The private bucket of attachments (photos, voice notes). */
+export const MEDIA_BUCKET: BucketDefinition = {
+  id: 'Media',
+  envVar: 'MEDIA_BUCKET',
+  uploadsPrefix: 'uploads/',
+  mediaPrefix: 'media/',
+};

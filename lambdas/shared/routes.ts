@@ -41,6 +41,7 @@ export type HttpOperation =
   | 'publishEvent'
   | 'history'
   | 'eventsRedirect'
+  | 'createUpload'
   | 'createRoom'
   | 'listRooms'
   | 'openDirect'
@@ -84,6 +85,13 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     operation: 'eventsRedirect',
     description: 'Redirects (307) to the SSE stream on the streaming Function URL',
     auth: 'none',
+  },
+  {
+    method: 'POST',
+    path: '/api/uploads',
+    operation: 'createUpload',
+    description: 'Presigned S3 POST for an attachment (image up to 10 MB, audio up to 25 MB)',
+    auth: 'user',
   },
   { method: 'POST', path: '/api/rooms', operation: 'createRoom', description: 'Create a public or private room', auth: 'user' },
   { method: 'GET', path: '/api/rooms', operation: 'listRooms', description: 'List the rooms the caller may see', auth: 'user' },

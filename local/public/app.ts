@@ -21,7 +21,8 @@ import {
 } from '../../client/src/index.js';
 import { ADMIN_ROLE, DevTokens, discoverEndpoints, type Endpoints, rolesOf } from './config.js';
 import { byId, h, toast } from './dom.js';
-import { allowedFormats, formatOf, type MediaKind, mediaLimitKb, type Recording, readBase64, recordingType, startRecording } from './media.js';
+import { allowedFormats, formatOf, type MediaKind, type Recording, readBase64, recordingType, startRecording } from './media.js';
+import { installDropZone, UploadProgress, uploadWithProgress } from './attachments.js';
 import { RoomsPanel } from './rooms.js';
 import { PresencePanel } from './presence.js';
 import { ConversationView } from './view.js';
@@ -63,6 +64,7 @@ const ui = {
   imageInput: byId<HTMLInputElement>('image-input'),
   audioInput: byId<HTMLInputElement>('audio-input'),
   recordBtn: byId<HTMLButtonElement>('record-btn'),
+  uploadProgress: byId<HTMLProgressElement>('upload-progress'),
   layout: byId('layout'),
   admin: byId('admin'),
   broadcastForm: byId<HTMLFormElement>('broadcast-form'),
@@ -397,14 +399,37 @@ function sendText(): void {
 async function sendFile(kind: MediaKind, input: HTMLInputElement): Promise<void> {
   const file = input.files?.[0];
   input.value = '';
-  if (!file) return;
+  if (file) await sendMedia(kind, file);
+}
+
+const progress = new UploadProgress(ui.uploadProgress);
+
+/** A file larger than the inline limit: uploaded with a progress bar, then sent as an attachment. */
+async function sendAttachment(kind: MediaKind, file: File, format: string): Promise<void> {
+  const current = session;
+  if (!current || !endpoints) return;
+  const label = `${kind === 'image' ? 'Photo' : 'Audio'} ${file.name}`;
+  progress.start(label);
+  let attachmentId: string;
+  try {
+    attachmentId = await uploadWithProgress(endpoints.api, () => current.tokens.get(), file, { type: kind, format }, (f) => progress.set(f));
+    progress.end(true);
+  } catch (error) {
+    progress.end(false);
+    showError(`Not sent: ${describe(error)}`);
+    return;
+  }
+  if (session === current) send({ type: kind, content: '', format, attachment_id: attachmentId }, label);
+}
+
+async function sendMedia(kind: MediaKind, file: File): Promise<void> {
   const format = formatOf(kind, file.type, file.name);
   if (!format) {
     showError(`${file.name}: ${kind}s can be ${allowedFormats(kind).join(', ')}`);
     return;
   }
   if (file.size > LIMITS.mediaMaxBytes) {
-    showError(`${file.name} is larger than ${mediaLimitKb} KB`);
+    await sendAttachment(kind, file, format);
     return;
   }
   try {
@@ -436,7 +461,7 @@ async function toggleRecording(): Promise<void> {
   ui.recordBtn.classList.remove('recording');
   if (!format || blob.size === 0 || !session) return;
   if (blob.size > LIMITS.mediaMaxBytes) {
-    showError(`The recording is larger than ${mediaLimitKb} KB`);
+    await sendAttachment('audio', new File([blob], 'voice', { type: blob.type }), format);
     return;
   }
   send({ type: 'audio', content: await readBase64(blob), format }, 'Voice message');
@@ -526,6 +551,11 @@ function wire(): void {
   ui.imageInput.addEventListener('change', () => void sendFile('image', ui.imageInput));
   ui.audioInput.addEventListener('change', () => void sendFile('audio', ui.audioInput));
   ui.recordBtn.hidden = recordingType() === undefined;
+  installDropZone(ui.scroller, () => session !== undefined, (file) => {
+    const kind: MediaKind | undefined = file.type.startsWith('image/') ? 'image' : file.type.startsWith('audio/') ? 'audio' : undefined;
+    if (kind) void sendMedia(kind, file);
+    else showError(`${file.name}: drop a photo or an audio file`);
+  });
   matchMedia(NARROW).addEventListener('change', (event) => {
     if (session) ui.joinPanel.open = !event.matches;
   });

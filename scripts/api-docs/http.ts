@@ -6,7 +6,7 @@
 import * as z from 'zod/mini';
 import type { ErrorCode } from '../../lambdas/domain/errors.js';
 import { AUDIO_FORMATS, IMAGE_FORMATS } from '../../lambdas/domain/media.js';
-import { historyQuerySchema, MESSAGE_TYPES, messageInputSchema, presenceQuerySchema, publishEventSchema, roomSchema } from '../../lambdas/domain/schemas.js';
+import { historyQuerySchema, MESSAGE_TYPES, messageInputSchema, presenceQuerySchema, publishEventSchema, roomSchema, uploadRequestSchema } from '../../lambdas/domain/schemas.js';
 import { LIMITS, MEDIA_MAX_BASE64_CHARS, RATE_LIMITS } from '../../lambdas/shared/limits.js';
 import type { HttpOperation } from '../../lambdas/shared/routes.js';
 import { type Example, example } from './checked.js';
@@ -19,6 +19,7 @@ import {
   historyResponseSchema,
   messageResponseSchema,
   presenceListSchema,
+  uploadResponseSchema,
 } from './wire.js';
 
 // Field documentation of the product's request schemas.
@@ -33,6 +34,9 @@ describe(input.sender, {
 });
 describe(input.format, {
   description: `Required for media and checked against the bytes (else \`format_mismatch\`): image ${IMAGE_FORMATS.join(', ')}; audio ${AUDIO_FORMATS.join(', ')}`,
+});
+describe(input.attachment_id, {
+  description: 'An attachment uploaded with `POST /api/uploads`, in place of `content` (then leave `content` out): it must be yours, unused, uploaded, within its limit and of its declared format (`403 forbidden`, `409 conflict`, `404 not_found`, `413 payload_too_large`, `400 format_mismatch`)',
 });
 describe(input.room, {
   description: "Target room: by default `general` over REST, the connection's room over WebSocket; letters, digits, `_ - . :`",
@@ -225,6 +229,43 @@ export const HTTP_DOCS: Record<HttpOperation, HttpOperationDoc> = {
     ],
     errors: ['not_found'],
     errorMessages: { not_found: 'The SSE stream URL is not configured' },
+  },
+  createUpload: {
+    summary: 'Upload an attachment (presigned S3 POST)',
+    description: `Answers a presigned POST: send \`upload.fields\` then the file (field \`file\`) as multipart/form-data to \`upload.url\` within ${LIMITS.uploadUrlExpirySeconds / 60} minutes, then send a message with the \`attachment_id\`. The policy fixes the key, the Content-Type of the format and the largest size (the declared \`size\`); images up to ${LIMITS.attachmentImageMaxBytes} bytes (${IMAGE_FORMATS.join(', ')}), audio up to ${LIMITS.attachmentAudioMaxBytes} bytes (${AUDIO_FORMATS.join(', ')}). ${RATE}`,
+    tag: 'messages',
+    body: {
+      schema: uploadRequestSchema,
+      examples: [example(uploadRequestSchema, 'POST /api/uploads', 'photo', 'A 3 MB photo', { type: 'image', format: 'jpg', size: 3_000_000 })],
+    },
+    answers: [
+      {
+        status: 201,
+        description: 'The upload form',
+        schema: uploadResponseSchema,
+        examples: [
+          example(uploadResponseSchema, 'POST /api/uploads', 'photo', 'A 3 MB photo', {
+            attachment_id: '01M8D6FCB0GMYR4YWQEB1X7VWH',
+            upload: {
+              url: 'https://chat-media.s3.us-east-1.amazonaws.com/',
+              fields: {
+                'Content-Type': 'image/jpeg',
+                bucket: 'chat-media',
+                'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+                'X-Amz-Credential': 'ASIA.../20261127/us-east-1/s3/aws4_request',
+                'X-Amz-Date': '20261127T002852Z',
+                'X-Amz-Security-Token': '...',
+                key: 'uploads/YWxpY2U/01M8D6FCB0GMYR4YWQEB1X7VWH',
+                Policy: 'eyJleHBpcmF0aW9uIjoi...',
+                'X-Amz-Signature': '...',
+              },
+            },
+            expires_at: '2026-11-27T00:43:52.000Z',
+          }),
+        ],
+      },
+    ],
+    errors: [...BODY_ERRORS, 'unsupported_type', 'rate_limited'],
   },
   ...ROOM_HTTP_DOCS,
   presence: {

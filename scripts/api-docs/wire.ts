@@ -7,7 +7,7 @@
 import * as z from 'zod/mini';
 import type { ErrorCode } from '../../lambdas/domain/errors.js';
 import { ULID_RE } from '../../lambdas/domain/ids.js';
-import type { ChatMessage, PublishedEvent } from '../../lambdas/domain/model.js';
+import type { ChatMessage, MessageAttachment, PublishedEvent } from '../../lambdas/domain/model.js';
 import { MESSAGE_TYPES } from '../../lambdas/domain/schemas.js';
 import { LIMITS, MEDIA_MAX_BASE64_CHARS } from '../../lambdas/shared/limits.js';
 import { describe } from './meta.js';
@@ -54,6 +54,19 @@ export const chatMessageSchema = describe(
     format: z.optional(describe(z.string(), { description: 'Media format (image and audio messages only), lower case as sent' })),
     room: describe(z.string(), { description: 'The room; `global` for broadcasts' }),
     timestamp: timestamp(),
+    attachment: z.optional(
+      describe(
+        z.object({
+          id: describe(z.string(), { description: 'The attachment_id it was sent with' }),
+          url: describe(z.url(), { description: `Presigned GET of the file, signed for each read (history, resume and SSE sign fresh ones), valid ${LIMITS.downloadUrlExpirySeconds} s` }),
+          size: describe(z.number(), { description: 'Bytes' }),
+          format: describe(z.string(), { description: 'The uploaded format' }),
+          expires_at: describe(z.iso.datetime(), { description: 'When `url` stops working' }),
+          preview: z.optional(describe(z.string(), { description: 'A small data: URL thumbnail (images)' })),
+        }),
+        { description: 'An uploaded file (POST /api/uploads) in place of inline content; `content` is then empty' },
+      ),
+    ),
   }),
   { description: 'A chat message as every client sees it (REST, WebSocket `message`/`broadcast`, SSE)' },
 );
@@ -95,6 +108,14 @@ export const healthResponseSchema = z.object({
 });
 
 export const messageResponseSchema = z.object({ status: z.literal('success'), message: chatMessageSchema });
+export const uploadResponseSchema = z.object({
+  attachment_id: describe(z.string(), { description: 'Send it as `attachment_id` in a message once the file is uploaded' }),
+  upload: z.object({
+    url: describe(z.url(), { description: 'POST the file here as multipart/form-data' }),
+    fields: describe(z.record(z.string(), z.string()), { description: 'Form fields to send first, as they are; the file goes last, in a field named `file`' }),
+  }),
+  expires_at: describe(z.iso.datetime(), { description: 'The upload must be done by then' }),
+});
 export const eventResponseSchema = z.object({ status: z.literal('success'), event: publishedEventSchema });
 
 export const historyResponseSchema = z.object({
@@ -164,7 +185,11 @@ export const typingEventSchema = z.object({
 
 // Compile-time checks that the response schemas describe the model's types exactly.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const chatMessageMatches: Same<z.infer<typeof chatMessageSchema>, ChatMessage> = true;
+/** Readers never see an attachment's storage key; they get its signed URL and expiry. */
+type WireChatMessage = Omit<ChatMessage, 'attachment'> & {
+  attachment?: Omit<MessageAttachment, 'key' | 'url' | 'expires_at'> & { url: string; expires_at: string };
+};
+const chatMessageMatches: Same<z.infer<typeof chatMessageSchema>, WireChatMessage> = true;
 const publishedEventMatches: Same<z.infer<typeof publishedEventSchema>, PublishedEvent> = true;
 void chatMessageMatches;
 void publishedEventMatches;

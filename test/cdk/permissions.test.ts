@@ -78,6 +78,7 @@ function declared(name: FunctionName): string[] {
     if (resource === 'queue/Tasks') return stack.resolve(stack.queues.all[0]!.queue.queueArn);
     if (resource === 'parameter/auth-secret') return stack.resolve(stack.authSecret!.parameterArn);
     if (resource === 'websocket/@connections') return 'MANAGE';
+    if (resource.startsWith('bucket/Media/')) return stack.resolve(stack.media.objectsArn(resource.split('/')[2] as 'uploads' | 'media'));
     const [, table, , index] = resource.split('/') as [string, 'Connections' | 'Messages', string?, string?];
     return stack.resolve(index ? stack.data.indexArn(table, index) : stack.data.tableArn(table));
   };

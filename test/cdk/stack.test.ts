@@ -445,8 +445,8 @@ describe('IAM least privilege', () => {
     expect(actions.filter((a) => /Batch/.test(a))).toEqual(['dynamodb:BatchGetItem']);
     const writes = statements.filter((s) => asArray<string>(s.Action).some((a) => /^dynamodb:(Put|Delete)/.test(a)));
     expect(writes.map((s) => JSON.stringify(s.Resource))).toEqual([JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.data.tables.Messages), 'Arn'] })]);
-    // Reads its table, and the HS256 secret parameter to verify tokens.
-    expect(actions.every((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:Get') || a.startsWith('ssm:Describe'))).toBe(true);
+    // Reads its table, the HS256 secret parameter to verify tokens, and signs attachment downloads.
+    expect(actions.every((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:Get') || a.startsWith('ssm:Describe') || a === 's3:GetObject')).toBe(true);
   });
 
   it('ManageConnections is scoped to the WebSocket API stage', () => {
