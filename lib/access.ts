@@ -13,6 +13,7 @@ import type { AuthUse } from '../lambdas/roots/wiring.js';
 import type { Permission, Resource } from '../lambdas/shared/permissions.js';
 import type { FunctionName } from '../lambdas/shared/routes.js';
 import type { Data, TableAccess, TableId } from './constructs/data.js';
+import type { MediaBucket } from './constructs/media-bucket.js';
 
 export { DECLARED };
 
@@ -23,6 +24,8 @@ export interface FunctionAccess {
   sendTasks?: boolean;
   /** May post to and delete WebSocket connections (@connections). */
   manageConnections?: boolean;
+  /** Reads or writes attachments (MEDIA_BUCKET). */
+  media?: boolean;
   auth?: AuthUse;
 }
 
@@ -42,6 +45,7 @@ function summarize(permissions: readonly Permission[], auth: AuthUse | undefined
     }
     if (resource.startsWith('queue/')) access.sendTasks = true;
     if (resource === 'websocket/@connections') access.manageConnections = true;
+    if (resource.startsWith('bucket/')) access.media = true;
   }
   if (auth) access.auth = auth;
   return access;
@@ -59,6 +63,8 @@ export interface GrantTargets {
   grantManageConnections(fn: lambda.IFunction): void;
   /** The HS256 secret parameter, when tokens are verified with one (else nothing to grant). */
   authSecret?: { parameter: ssm.IParameter; key?: kms.IKey };
+  /** The attachments bucket. */
+  media?: MediaBucket;
 }
 
 /** Grants a function exactly its declared permissions: one statement per resource. */
@@ -74,6 +80,11 @@ export function grantDeclared(name: FunctionName, fn: lambda.IFunction, targets:
       iam.Grant.addToPrincipal({ grantee: fn, actions: [...actions], resourceArns: [secret.parameter.parameterArn] });
       // SecureString decryption: the default aws/ssm key needs no grant, a customer-managed one does.
       secret.key?.grantDecrypt(fn);
+      continue;
+    }
+    if (resource.startsWith('bucket/')) {
+      if (!targets.media) throw new Error(`${name} declares ${resource} but the stack has no media bucket`);
+      targets.media.grant(fn, resource.split('/')[2] as 'uploads' | 'media', [...actions]);
       continue;
     }
     iam.Grant.addToPrincipal({ grantee: fn, actions: [...actions], resourceArns: [arnOf(resource, targets)] });

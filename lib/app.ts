@@ -129,6 +129,7 @@ export function propsFromContext(app: App): ChatStackProps {
     },
     rateLimits: optionalRateLimits(app),
     inlineFanoutMaxMembers: raw(app, 'inlineFanoutMaxMembers') == null ? undefined : count(app, 'inlineFanoutMaxMembers', 0),
+    presenceGraceSeconds: raw(app, 'presenceGraceSeconds') == null ? undefined : count(app, 'presenceGraceSeconds', 0),
     alarmEmail: str(app, 'alarmEmail'),
     // The account-wide API Gateway CloudWatch role is only replaced when asked (as CDK's own default).
     manageApiGatewayAccountRole: bool(app, 'manageApiGatewayAccountRole', false),

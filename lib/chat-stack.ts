@@ -20,6 +20,7 @@ import { ACCESS, grantDeclared } from './access.js';
 import { type AuthConfig, authEnvironment, createAuth, type ResolvedAuth } from './auth.js';
 import { ChatFunction } from './constructs/chat-function.js';
 import { Data } from './constructs/data.js';
+import { MediaBucket } from './constructs/media-bucket.js';
 import { ChatHttpApi } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Queues } from './constructs/queues.js';
@@ -68,6 +69,8 @@ export interface ChatStackProps extends StackProps {
    * task queue (0: every fan-out through the queue); unset keeps LIMITS.inlineFanoutMaxMembers.
    */
   inlineFanoutMaxMembers?: number;
+  /** Seconds between a user's last connection leaving a room and `offline` (unset: LIMITS.presenceGraceSeconds). */
+  presenceGraceSeconds?: number;
 }
 
 /** Context keys of the rate limits (`-c ratePerConnection=100`), and the setting each one sets. */
@@ -134,6 +137,7 @@ export class ChatStack extends Stack {
   readonly webSocketApi: ChatWebSocketApi;
   readonly sse: SseEndpoint;
   readonly monitoring: Monitoring;
+  readonly media: MediaBucket;
   readonly auth: ResolvedAuth;
   /** The SSM SecureString holding the HS256 secret (secret key source only). */
   readonly authSecret?: ssm.IStringParameter;
@@ -163,6 +167,7 @@ export class ChatStack extends Stack {
 
     this.data = new Data(this, 'Data', { removalPolicy });
     this.queues = new Queues(this, 'Queues');
+    this.media = new MediaBucket(this, 'Media', { corsOrigins: props.corsOrigins, retentionDays: props.messageRetentionDays, removalPolicy });
     const taskQueue = this.queues.queues[TASK_QUEUE.id as keyof Queues['queues']].queue;
 
     const commonEnv: Record<string, string> = {
@@ -172,6 +177,7 @@ export class ChatStack extends Stack {
       [ENV.taskQueueUrl]: taskQueue.queueUrl,
     };
     for (const def of TABLES) commonEnv[def.envVar] = this.data.tables[def.id].tableName;
+    if (props.presenceGraceSeconds !== undefined) commonEnv[ENV.presenceGraceSeconds] = String(props.presenceGraceSeconds);
 
     const sseReserved = props.sseReservedConcurrency ?? LIMITS.sseReservedConcurrency;
     const functions = {} as Record<FunctionName, ChatFunction>;
@@ -242,11 +248,13 @@ export class ChatStack extends Stack {
       data: this.data,
       taskQueue,
       grantManageConnections: (fn: lambda.IFunction) => this.webSocketApi.grantManageConnections(fn),
+      media: this.media,
       ...(this.authSecret ? { authSecret: { parameter: this.authSecret, ...(this.authSecretKey ? { key: this.authSecretKey } : {}) } } : {}),
     };
     for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
       grantDeclared(name, fnOf(name), targets);
       if (ACCESS[name].manageConnections) fnOf(name).addEnvironment(ENV.wsManagementEndpoint, this.webSocketApi.managementEndpoint);
+      if (ACCESS[name].media) fnOf(name).addEnvironment(ENV.mediaBucket, this.media.bucket.bucketName);
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -12,6 +12,7 @@ Options (environment variable in brackets):
   --http-port <n>               HTTP API and chat page [CHAT_HTTP_PORT] (default 3000)
   --ws-port <n>                 WebSocket API and @connections [CHAT_WS_PORT] (default 3001)
   --sse-port <n>                SSE Function URL [CHAT_SSE_PORT] (default 3002)
+  --s3-port <n>                 S3 endpoint of attachments [CHAT_S3_PORT] (default 3003)
   --data-dir <dir>              keep DynamoDB data on disk in <dir> [CHAT_DATA_DIR]
   --aws-endpoint <url|aws>      DynamoDB/SQS endpoint instead of the embedded emulators, e.g.
                                 http://localhost:4566 (LocalStack); "aws" for real AWS [AWS_ENDPOINT_URL]
@@ -55,6 +56,7 @@ export function optionsFromArgs(argv: string[], env: NodeJS.ProcessEnv): Runtime
       'http-port': { type: 'string' },
       'ws-port': { type: 'string' },
       'sse-port': { type: 'string' },
+      's3-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'aws-endpoint': { type: 'string' },
       region: { type: 'string' },
@@ -85,6 +87,8 @@ export function optionsFromArgs(argv: string[], env: NodeJS.ProcessEnv): Runtime
   if (wsPort) options.wsPort = parsePort(wsPort, 'WebSocket port');
   const ssePort = pick(values['sse-port'], 'CHAT_SSE_PORT');
   if (ssePort) options.ssePort = parsePort(ssePort, 'SSE port');
+  const s3Port = pick(values['s3-port'], 'CHAT_S3_PORT');
+  if (s3Port) options.s3Port = parsePort(s3Port, 'S3 port');
   const dataDir = pick(values['data-dir'], 'CHAT_DATA_DIR');
   if (dataDir) options.dataDir = dataDir;
   const endpoint = pick(values['aws-endpoint'], 'AWS_ENDPOINT_URL');

@@ -14,7 +14,7 @@ export interface CorsConfig {
   maxAgeSeconds: number;
 }
 
-export const HTTP_API_CORS = { allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['content-type', 'authorization'], maxAgeSeconds: 3600 };
+export const HTTP_API_CORS = { allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'], allowHeaders: ['content-type', 'authorization'], maxAgeSeconds: 3600 };
 export const FUNCTION_URL_CORS = {
   allowMethods: ['GET'],
   allowHeaders: ['last-event-id', 'cache-control', 'content-type', 'authorization'],

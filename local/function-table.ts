@@ -25,6 +25,8 @@ export interface LocalResources {
   /** Local Function URL (with its trailing slash, as AWS gives it). */
   functionUrl: string;
   functionName(fn: FunctionName): string;
+  /** BucketId → local bucket name (without one, a name of its own that no emulator serves). */
+  buckets?: Record<string, string>;
 }
 
 export interface PolicyStatement {
@@ -87,6 +89,11 @@ class Resolver {
       this.attrs.set(`${ids.queue}.QueueUrl`, queue.url);
       this.refs.set(ids.deadLetterQueue, queue.dlqUrl);
       this.attrs.set(`${ids.deadLetterQueue}.Arn`, queue.dlqArn);
+    }
+    for (const [id, logicalId] of Object.entries(r.buckets ?? {})) {
+      const name = local.buckets?.[id] ?? `local-${id.toLowerCase()}`;
+      this.refs.set(logicalId, name);
+      this.attrs.set(`${logicalId}.Arn`, `arn:aws:s3:::${name}`);
     }
     this.refs.set(r.webSocketApi, local.webSocket.apiId);
     this.attrs.set(`${r.functionUrl}.FunctionUrl`, local.functionUrl);

@@ -12,8 +12,9 @@ import type { FunctionName } from '../lambdas/shared/routes.js';
 import { TABLES } from '../lambdas/shared/resources.js';
 import type { ProvisionedResources } from './emulators.js';
 import { type FunctionTable, type LocalResources, resolveFunctionTable } from './function-table.js';
-import { type FaultInjector, type Gate, IamAuthority, type IamRecorder, iamRecorder, startGate } from './iam-gate.js';
+import { credentialsFor, type FaultInjector, type Gate, IamAuthority, type IamRecorder, iamRecorder, startGate } from './iam-gate.js';
 import type { RuntimeLogger } from './log.js';
+import { ensureBucket, type S3Front, startS3Front } from './s3-front.js';
 import { FunctionSandboxes } from './sandbox.js';
 import type { SsmEmulator } from './ssm-emulator.js';
 import type { FunctionTemplate } from './template.js';
@@ -59,6 +60,11 @@ export interface FunctionPlaneOptions {
   quiet?: boolean;
   verbose?: boolean;
   logger: RuntimeLogger;
+  /**
+   * The attachments bucket on the emulator (S3 on the SQS endpoint), behind the local S3 front
+   * (local/s3-front.ts) that browsers reach too: its listen address and the allowed origins.
+   */
+  s3?: { host?: string; port?: number; corsOrigins: () => readonly string[] };
 }
 
 export interface FunctionPlane {
@@ -69,6 +75,8 @@ export interface FunctionPlane {
   endpoints: Record<string, string>;
   /** The SQS gate (undefined without one): the event source mapping polls through it. */
   sqsGate?: string;
+  /** The local S3 endpoint (undefined without one). */
+  s3Url?: string;
   /** Whether the gates enforce the roles. */
   enforced: boolean;
   /** Every IAM decision of the functions' AWS calls (each distinct one once). */
@@ -95,7 +103,7 @@ function onOrigin(url: string, base: string): string {
 export async function startFunctionPlane(options: FunctionPlaneOptions): Promise<FunctionPlane> {
   const { template, region, account, resources, logger } = options;
   const enforce = options.enforceIam !== false;
-  const gates: Gate[] = [];
+  const gates: Array<Gate | S3Front> = [];
   const sandboxes = {} as Record<FunctionName, FunctionSandboxes>;
   const stop = async () => {
     await Promise.all(Object.values(sandboxes).map((s) => s.stop()));
@@ -125,7 +133,9 @@ export async function startFunctionPlane(options: FunctionPlaneOptions): Promise
       webSocket: { apiId: LOCAL_WS_API_ID, managementBase: gateUrls.executeApi, wsBase: options.wsBase },
       functionUrl: options.functionUrl,
       functionName: (fn) => `${options.resourcePrefix ?? 'chat-'}${fn}`,
+      buckets: { Media: mediaBucket },
     });
+    const mediaBucket = `${options.resourcePrefix ?? 'chat-'}media`;
     const draft = resolveFunctionTable(template, localResources({ executeApi: options.managementBase }));
     const recorder = iamRecorder(draft, options.iamLogDir ?? process.env.CHAT_IAM_LOG_DIR);
     const authority = new IamAuthority(draft, { region, account }, recorder);
@@ -143,6 +153,23 @@ export async function startFunctionPlane(options: FunctionPlaneOptions): Promise
       gate('execute-api', options.managementBase),
     ]);
     const functions = resolveFunctionTable(template, localResources({ dynamodb: dynamoGate, sqs: sqsGate, executeApi: managementGate! }));
+    let s3Url: string | undefined;
+    if (options.s3 && options.sqsEndpoint) {
+      await ensureBucket(options.sqsEndpoint, region, mediaBucket);
+      const secrets = new Map(Object.values(functions).map((fn) => [credentialsFor(fn).accessKeyId, credentialsFor(fn).secretAccessKey]));
+      const front = await startS3Front({
+        upstream: options.sqsEndpoint,
+        region,
+        host: options.s3.host,
+        port: options.s3.port,
+        ...(enforce ? { authority } : {}),
+        secretOf: (key) => secrets.get(key),
+        corsOrigins: options.s3.corsOrigins,
+        logger,
+      });
+      gates.push(front);
+      s3Url = front.url;
+    }
 
     // The token secret, where the template says the functions read it.
     const secretParameter = Object.values(functions)
@@ -154,6 +181,7 @@ export async function startFunctionPlane(options: FunctionPlaneOptions): Promise
     if (dynamoGate) endpoints.AWS_ENDPOINT_URL_DYNAMODB = dynamoGate;
     if (sqsGate) endpoints.AWS_ENDPOINT_URL_SQS = sqsGate;
     if (ssmGate) endpoints.AWS_ENDPOINT_URL_SSM = ssmGate;
+    if (s3Url) endpoints.AWS_ENDPOINT_URL_S3 = s3Url;
     const deviations: Record<string, string> = options.authSecret ? {} : { [AUTH_ENV.mode]: 'off' };
     if (options.logLevel && !options.quiet) deviations.AWS_LAMBDA_LOG_LEVEL = options.logLevel.toUpperCase();
     for (const fn of Object.values(functions)) {
@@ -175,6 +203,7 @@ export async function startFunctionPlane(options: FunctionPlaneOptions): Promise
       sandboxes,
       endpoints,
       sqsGate,
+      s3Url,
       enforced: enforce,
       iam: recorder,
       injectFaults(injector) {

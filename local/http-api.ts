@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { matchRoute } from '../lambdas/shared/route-match.js';
 import { HTTP_ROUTES } from '../lambdas/shared/routes.js';
 import { apiDocumentAt } from '../scripts/api-docs/files.js';
 import { type DevTokenIssuer, authorizeHttp, parseTokenRequest } from './authorizers.js';
@@ -74,7 +75,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 export function routeKeyOf(method: string, pathname: string): string {
-  const route = HTTP_ROUTES.find((r) => r.method === method && r.path === pathname);
+  const route = matchRoute(method, pathname)?.route;
   return route ? `${route.method} ${route.path}` : '$default';
 }
 

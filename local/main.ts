@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       `  WebSocket API         ${runtime.wsUrl}`,
       `  @connections API      ${runtime.managementUrl}/@connections/{connectionId}`,
       `  SSE Function URL      ${runtime.sseStreamUrl}`,
+      ...(runtime.s3Url ? [`  S3 (attachments)      ${runtime.s3Url}`] : []),
       `  Data                  ${dataPlane}`,
       `  Task queue            ${runtime.taskQueueUrl} (DLQ ${runtime.taskDlqUrl})`,
       options.auth

@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   httpPort?: number;
   wsPort?: number;
   ssePort?: number;
+  /** Port of the local S3 endpoint (attachments; default 3003, or a free one when httpPort is 0). */
+  s3Port?: number;
   /** Keep DynamoDB data in this folder between runs (embedded emulators only). */
   dataDir?: string;
   /**
@@ -108,6 +110,8 @@ export interface Runtime {
   /** SSE Function URL (base); the stream is at `${sseUrl}/api/events`. */
   sseUrl: string;
   sseStreamUrl: string;
+  /** The local S3 endpoint (uploads and downloads of attachments), when S3 is emulated. */
+  s3Url?: string;
   /** @connections management API base URL (the value of WS_MANAGEMENT_ENDPOINT). */
   managementUrl: string;
   dynamoEndpoint?: string;
@@ -308,6 +312,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       quiet: options.quiet,
       verbose: options.verbose,
       logger,
+      s3: { host, port: options.s3Port ?? (options.httpPort === 0 ? 0 : 3003), corsOrigins: () => origins },
     });
     plane = started;
     const { functions, sqsGate } = started;
@@ -341,6 +346,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     let stopped: Promise<void> | undefined;
     return {
       ...urls,
+      ...(started.s3Url ? { s3Url: started.s3Url } : {}),
       managementUrl: websocket.managementUrl,
       dynamoEndpoint,
       sqsEndpoint,

@@ -58,6 +58,8 @@ export interface TemplateResources {
   webSocketStage: string;
   functionUrl: string;
   stackName: string;
+  /** BucketId (resources.ts) → logical id. */
+  buckets?: Record<string, string>;
 }
 
 export interface FunctionTemplate {
@@ -188,6 +190,7 @@ async function synthesizeFunctionTemplate(key: string, overrides: Record<string,
       webSocketStage: stack.webSocketApi.stage.stageName,
       functionUrl: logicalId(stack.sse.functionUrl),
       stackName: stack.stackName,
+      buckets: { Media: logicalId(stack.media.bucket) },
     },
   };
 }

@@ -31,6 +31,11 @@ const CLIENT_LIMITS = [
   'historyDefaultPage',
   'historyMaxPage',
   'httpBodyMaxBytes',
+  'presencePageUsers',
+  'typingIntervalMs',
+  'typingLapseMs',
+  'attachmentImageMaxBytes',
+  'attachmentAudioMaxBytes',
 ] as const satisfies ReadonlyArray<keyof typeof LIMITS>;
 
 /** Declarations copied verbatim, with the file each comes from. */
@@ -38,6 +43,8 @@ const DECLARATIONS: Array<{ file: string; name: string }> = [
   { file: 'lambdas/domain/errors.ts', name: 'ErrorCode' },
   { file: 'lambdas/domain/model.ts', name: 'ChatMessage' },
   { file: 'lambdas/domain/model.ts', name: 'PublishedEvent' },
+  { file: 'lambdas/domain/model.ts', name: 'MessageAttachment' },
+  { file: 'lambdas/domain/rooms.ts', name: 'RoomInfo' },
 ];
 
 function declarationText(file: string, name: string): string {

@@ -17,11 +17,14 @@
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { ChatClientError, isRetryable, retryAfterMs } from './errors.js';
-import { type ChatMessage, LIMITS, type PublishedEvent, type WsAction, WS_EVENTS } from './generated.js';
+import { type ChatMessage, LIMITS, type PublishedEvent, type RoomInfo, type WsAction, WS_EVENTS } from './generated.js';
 import { SeenIds, newClientId, ulidFloor, ulidTime } from './ids.js';
 import { type ConnectedData, type ErrorData, type ResumedData, type ServerFrame, parseServerFrame } from './protocol.js';
 import { type FetchLike, type HistoryOptions, type MessageDraft, RestApi, type TokenSource } from './rest.js';
+import { type AttachmentSpec, uploadAttachment } from './uploads.js';
 import { type EventStreamOptions, type StreamEvent, eventStream, sseUrlOf } from './sse.js';
+import { type CreateRoomInput, type ListRoomsOptions, type RoomPage, RoomsApi } from './rooms.js';
+import { type PresenceChange, type PresenceMember, TypingSender, type TypingEvent, type TypingState, TypingTracker } from './presence.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -83,6 +86,12 @@ export interface ClientEvents {
   resumed: ResumedData;
   /** `token_refused` stops the client; other errors are reported and the client goes on. */
   error: ChatClientError;
+  /** The user was removed from a room; removed from the client's own room, the client stops (`forbidden`). */
+  removed: { room: string };
+  /** A user came online in the room, or went offline (after the service's grace period). */
+  presence: PresenceChange;
+  /** Someone else started or stopped typing; a `start` not renewed ends with a `stop` marked `lapsed`. */
+  typing: TypingEvent;
 }
 
 interface PendingSend {
@@ -118,6 +127,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   private readonly stopped = new AbortController();
   private readonly wsUrl: string;
   private readonly sseUrl: string;
+  private readonly httpUrl: string;
+  private roomsApi: RoomsApi | undefined;
 
   private currentState: ConnectionState = 'connecting';
   private socket: SocketLike | undefined;
@@ -143,6 +154,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   /** `after` as the app gave it: the app has everything up to it, so older items are not handed over. */
   private readonly floor: string | undefined;
   private firstOpenAt: number | undefined;
+  private readonly typingSender = new TypingSender((state) => this.sendFrame('typing', { room: this.room, state }));
+  private readonly typingTracker = new TypingTracker((event) => this.emit('typing', event));
 
   constructor(options: ChatClientOptions) {
     super();
@@ -166,6 +179,7 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.floor = options.after;
     this.wsUrl = options.wsUrl;
     this.sseUrl = options.sseUrl ? sseUrlOf(options.sseUrl) : sseUrlOf(options.httpUrl);
+    this.httpUrl = options.httpUrl;
     this.rest = new RestApi({
       httpUrl: options.httpUrl,
       getToken: this.getToken,
@@ -211,6 +225,14 @@ export class ChatClient extends Emitter<ClientEvents> {
     return this.rest.postMessage(this.withClientId({ room: this.room, ...message }, this.options.clientIds ? newClientId() : undefined));
   }
 
+  /**
+   * Uploads a photo or voice note (`POST /api/uploads`, then the file to S3) and resolves with its
+   * `attachment_id`: `send({ type: 'image', content: '', attachment_id })` sends it.
+   */
+  uploadAttachment(file: Blob, spec?: AttachmentSpec): Promise<string> {
+    return uploadAttachment({ httpUrl: this.httpUrl, getToken: this.getToken, fetch: this.fetchImpl }, file, spec);
+  }
+
   /** The room's history, page by page, newest page first (each page oldest first). */
   history(options: HistoryOptions = {}): AsyncGenerator<ChatMessage[], void, undefined> {
     return this.rest.history({ ...options, room: options.room ?? this.room });
@@ -225,8 +247,62 @@ export class ChatClient extends Emitter<ClientEvents> {
     );
   }
 
+  /** Rooms: create, open a direct room, list, manage members (REST; see RoomsApi). */
+  get rooms(): RoomsApi {
+    this.roomsApi ??= new RoomsApi((method, path, body) => this.rest.request(method, path, body));
+    return this.roomsApi;
+  }
+
+  createRoom(input: CreateRoomInput): Promise<RoomInfo> {
+    return this.rooms.create(input);
+  }
+
+  openDirect(user: string): Promise<RoomInfo> {
+    return this.rooms.openDirect(user);
+  }
+
+  listRooms(options: ListRoomsOptions = {}): Promise<RoomPage> {
+    return this.rooms.list(options);
+  }
+
+  addMember(room: string, user: string): Promise<void> {
+    return this.rooms.addMember(room, user);
+  }
+
+  removeMember(room: string, user: string): Promise<number> {
+    return this.rooms.removeMember(room, user);
+  }
+
+  /**
+   * Tells the room's other members that this user is typing (`start`, repeat while typing) or
+   * stopped (`stop`). Kept within the service's limit of one per LIMITS.typingIntervalMs: repeats
+   * are dropped and a `stop` waits for the interval. Not queued across reconnects.
+   */
+  typing(state: TypingState = 'start'): void {
+    this.typingSender.typing(state);
+  }
+
+  /** Who is online in the room now (every page of `GET /api/rooms/{room}/presence`). */
+  async presence(room: string = this.room): Promise<PresenceMember[]> {
+    const members: PresenceMember[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.rest.presencePage(room, cursor);
+      members.push(...page.members);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return members;
+  }
+
+  /** Users typing in the room now (their `start` arrived and has not stopped or lapsed). */
+  typingUsers(room: string = this.room): string[] {
+    return this.typingTracker.typing(room);
+  }
+
   /** Closes the connection for good; sends still waiting are rejected with `closed`. */
   close(): void {
+    this.typingSender.dispose();
+    this.typingTracker.dispose();
     this.stop(new ChatClientError('closed', 'The client is closed'));
   }
 
@@ -451,6 +527,19 @@ export class ChatClient extends Emitter<ClientEvents> {
       case 'resumed':
         this.onResumed((frame as ServerFrame<'resumed'>).data);
         break;
+      case 'removed': {
+        const { room } = (frame as ServerFrame<'removed'>).data;
+        this.emit('removed', { room });
+        // Reconnecting would only be refused: the room is no longer this user's.
+        if (room === this.room) this.stop(new ChatClientError('forbidden', `Removed from room ${room}`));
+        break;
+      }
+      case 'presence':
+        this.emit('presence', (frame as ServerFrame<'presence'>).data);
+        break;
+      case 'typing':
+        this.typingTracker.receive((frame as ServerFrame<'typing'>).data);
+        break;
       default:
         break;
     }
@@ -469,7 +558,10 @@ export class ChatClient extends Emitter<ClientEvents> {
     this.seen.add(item.id);
     if (this.last === undefined || item.id > this.last) this.last = item.id;
     if (item.kind === 'notification') this.emit('notification', item.data);
-    else this.emit(item.kind, item.data);
+    else {
+      if (item.kind === 'message') this.typingTracker.messageFrom(item.data.room, item.data.sender);
+      this.emit(item.kind, item.data);
+    }
   }
 
   private onResumed(data: ResumedData): void {
@@ -499,6 +591,8 @@ export class ChatClient extends Emitter<ClientEvents> {
   }
 
   private onError(error: ErrorData): void {
+    // A refused `typing` (another tab of the user typed in the same interval) answers no frame in flight.
+    if ((error.details as { action?: string } | undefined)?.action === 'typing') return;
     const done = this.finishInFlight();
     const failure = new ChatClientError(error.code, error.message, { details: error.details });
     if (done?.kind === 'send') {

@@ -10,7 +10,9 @@ export const WS_ACTIONS = [
   "ping",
   "join",
   "leave",
-  "resume"
+  "resume",
+  "presence",
+  "typing"
 ] as const;
 export type WsAction = (typeof WS_ACTIONS)[number];
 
@@ -24,7 +26,11 @@ export const WS_EVENTS = [
   "error",
   "joined",
   "left",
-  "resumed"
+  "resumed",
+  "removed",
+  "presence",
+  "presence_list",
+  "typing"
 ] as const;
 export type WsEvent = (typeof WS_EVENTS)[number];
 
@@ -35,7 +41,14 @@ export const HTTP_PATHS = {
   broadcast: "/api/messages/broadcast",
   publishEvent: "/api/events/publish",
   history: "/api/messages",
-  eventsRedirect: "/api/events"
+  eventsRedirect: "/api/events",
+  createUpload: "/api/uploads",
+  createRoom: "/api/rooms",
+  listRooms: "/api/rooms",
+  openDirect: "/api/rooms/direct",
+  addMember: "/api/rooms/{room}/members",
+  removeMember: "/api/rooms/{room}/members/{user}",
+  presence: "/api/rooms/{room}/presence"
 } as const;
 
 /** Path of the SSE stream on the Function URL (and of its redirect on the HTTP API). */
@@ -59,7 +72,12 @@ export const LIMITS = {
   roomMaxChars: 64,
   historyDefaultPage: 50,
   historyMaxPage: 100,
-  httpBodyMaxBytes: 163840
+  httpBodyMaxBytes: 163840,
+  presencePageUsers: 100,
+  typingIntervalMs: 2000,
+  typingLapseMs: 6000,
+  attachmentImageMaxBytes: 10485760,
+  attachmentAudioMaxBytes: 26214400
 } as const;
 
 /** As in lambdas/domain/errors.ts. */
@@ -92,6 +110,8 @@ export interface ChatMessage {
   timestamp: string;
   /** The sender's own id for the message (retries with it are answered with this message). */
   client_id?: string;
+  /** An uploaded file in place of inline content (lambdas/domain/attachments.ts). */
+  attachment?: MessageAttachment;
 }
 
 /** As in lambdas/domain/model.ts. */
@@ -100,4 +120,26 @@ export interface PublishedEvent {
   event_type: string;
   data: Record<string, unknown>;
   timestamp: string;
+}
+
+/** As in lambdas/domain/model.ts. */
+export interface MessageAttachment {
+  id: string;
+  size: number;
+  format: string;
+  key?: string;
+  url?: string;
+  expires_at?: string;
+  /** A small `data:` URL thumbnail of an image. */
+  preview?: string;
+}
+
+/** As in lambdas/domain/rooms.ts. */
+export interface RoomInfo {
+  name: string;
+  visibility: 'public' | 'private';
+  owner: string | null;
+  direct: boolean;
+  members?: string[];
+  created_at: string;
 }

@@ -4,6 +4,7 @@
  * service adds or renames an event (WS_EVENTS) and this table does not follow.
  */
 import type { ChatMessage, ErrorCode, PublishedEvent, WsAction, WsEvent } from './generated.js';
+import type { PresenceChange, PresenceList, TypingEvent } from './presence.js';
 
 export interface ConnectedData {
   connection_id: string;
@@ -45,6 +46,10 @@ export interface ServerEvents {
   joined: { room: string };
   left: { room: string | null };
   resumed: ResumedData;
+  removed: { room: string };
+  presence: PresenceChange;
+  presence_list: PresenceList;
+  typing: TypingEvent;
 }
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

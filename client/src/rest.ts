@@ -5,6 +5,7 @@
 import { type BackoffOptions, backoffDelay, sleep } from './backoff.js';
 import { ChatClientError, isRetryable, retryAfterMs } from './errors.js';
 import { type ChatMessage, HTTP_PATHS, type MessageType } from './generated.js';
+import type { PresenceList } from './presence.js';
 
 export type TokenSource = () => string | undefined | Promise<string | undefined>;
 export type FetchLike = typeof fetch;
@@ -12,10 +13,13 @@ export type FetchLike = typeof fetch;
 /** A message as the app sends it; `sender` defaults to the token's subject on the service. */
 export interface MessageDraft {
   type: MessageType;
+  /** The text or inline media; empty (`''`) with `attachment_id`. */
   content: string;
   format?: string;
   sender?: string;
   room?: string;
+  /** An uploaded file (`uploadAttachment`) in place of `content`. */
+  attachment_id?: string;
 }
 
 export interface HistoryPage {
@@ -81,7 +85,7 @@ export class RestApi {
     return headers;
   }
 
-  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     let res: Response;
     try {
       res = await this.options.fetch(`${this.base}${path}`, {
@@ -128,6 +132,14 @@ export class RestApi {
     return (await this.request('GET', `${HTTP_PATHS.history}?${query}`)) as HistoryPage;
   }
 
+  /** One page of who is online in a room. */
+  async presencePage(room: string, cursor?: string): Promise<PresenceList> {
+    const query = new URLSearchParams();
+    if (cursor) query.set('cursor', cursor);
+    const path = HTTP_PATHS.presence.replace('{room}', encodeURIComponent(room));
+    return (await this.request('GET', query.size > 0 ? `${path}?${query}` : path)) as PresenceList;
+  }
+
   /** Pages of a room's history, newest page first; each page is oldest first, as the service sends it. */
   async *history(options: HistoryOptions & { room: string }): AsyncGenerator<ChatMessage[], void, undefined> {
     let before = options.before;
@@ -143,13 +155,15 @@ export class RestApi {
    * After a WebSocket handshake failed: is it the token? Browsers do not expose the status of a
    * refused upgrade (API Gateway's 401/403), so the same token is tried on a cheap authorized REST
    * route. Resolves the refusal, or undefined when the token is fine or the service is unreachable.
+   * The route reads the room's history, so a private room the user may not use is a refusal too
+   * (`forbidden`): reconnecting would be refused forever.
    */
   async probeToken(room: string): Promise<ChatClientError | undefined> {
     try {
       await this.historyPage({ room, limit: 1 });
       return undefined;
     } catch (error) {
-      return error instanceof ChatClientError && error.code === 'token_refused' ? error : undefined;
+      return error instanceof ChatClientError && (error.code === 'token_refused' || error.code === 'forbidden') ? error : undefined;
     }
   }
 }

@@ -69,6 +69,8 @@ export class DynamoConnectionStore implements ConnectionStore {
           roles: record.roles,
           protocol: record.protocol,
           connectedAt: record.connectedAt,
+          // When it entered its room (presence `since`); a join moves it.
+          enteredAt: record.connectedAt,
           ttl: ttlEpochSeconds,
         },
       }),
@@ -80,22 +82,26 @@ export class DynamoConnectionStore implements ConnectionStore {
     return out.Item ? toRecord(out.Item) : undefined;
   }
 
-  async remove(connectionId: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: connectionId } }));
+  async remove(connectionId: string): Promise<ConnectionRecord | undefined> {
+    const out = await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: connectionId }, ReturnValues: 'ALL_OLD' }));
+    return out.Attributes ? toRecord(out.Attributes) : undefined;
   }
 
-  async removeStale(connectionId: string, connectedBefore: string): Promise<void> {
+  async removeStale(connectionId: string, connectedBefore: string): Promise<ConnectionRecord | undefined> {
     try {
-      await this.client.send(
+      const out = await this.client.send(
         new DeleteCommand({
           TableName: this.table,
           Key: { pk: connectionId },
           ConditionExpression: 'connectedAt < :cutoff',
           ExpressionAttributeValues: { ':cutoff': connectedBefore },
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      return out.Attributes ? toRecord(out.Attributes) : undefined;
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      return undefined;
     }
   }
 
@@ -106,9 +112,9 @@ export class DynamoConnectionStore implements ConnectionStore {
           TableName: this.table,
           Key: { pk: connectionId },
           // Without a room the item leaves the sparse byRoom index and only gets broadcasts.
-          UpdateExpression: room === null ? 'REMOVE room' : 'SET room = :room',
+          UpdateExpression: room === null ? 'REMOVE room' : 'SET room = :room, enteredAt = :now',
           ConditionExpression: 'attribute_exists(pk)',
-          ...(room === null ? {} : { ExpressionAttributeValues: { ':room': room } }),
+          ...(room === null ? {} : { ExpressionAttributeValues: { ':room': room, ':now': new Date().toISOString() } }),
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -22,12 +22,13 @@ export class SqsTaskQueue implements TaskQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(task: Task): Promise<void> {
+  async send(task: Task, options: { delaySeconds?: number } = {}): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(task),
         MessageAttributes: attributesOf(task),
+        ...(options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}),
       }),
     );
   }

@@ -5,7 +5,8 @@
 import { LIMITS } from '../shared/limits.js';
 import { ChatError } from './errors.js';
 import { ulid } from './ids.js';
-import { assertFitsOneFrame, buildMessage, type DraftMessage } from './messages.js';
+import type { AcceptedAttachment, AttachmentService } from './attachments.js';
+import { assertFitsOneFrame, buildAttachmentMessage, buildMessage, type DraftMessage } from './messages.js';
 import { type ChatMessage, GLOBAL_STREAM, type PublishedEvent, type ServerEvent, type StreamItem, roomStream } from './model.js';
 import type { InlineFanout } from './inline-fanout.js';
 import type { ClientIdRegistry, Clock, StreamStore, TaskQueue } from './ports.js';
@@ -23,6 +24,8 @@ export interface ChatServiceDeps {
   inline?: Pick<InlineFanout, 'deliver'>;
   /** Idempotent sends by client id; without it a `clientId` is kept on the message but not deduplicated. */
   clientIds?: ClientIdRegistry;
+  /** Messages with an `attachmentId` (uploads to S3); without it such a message is refused. */
+  attachments?: Pick<AttachmentService, 'accept' | 'presentMessage'>;
 }
 
 export interface SendOptions {
@@ -50,8 +53,16 @@ export class ChatService {
     return Math.floor(now / 1000) + this.deps.retentionDays * 86_400;
   }
 
-  private async storeAndFanOut(item: StreamItem, id: string, audience: Audience, exclude?: string, onNotStored?: () => Promise<void>): Promise<void> {
-    const event = eventOf(item);
+  private async storeAndFanOut(
+    item: StreamItem,
+    id: string,
+    audience: Audience,
+    exclude?: string,
+    onNotStored?: () => Promise<void>,
+    wire: StreamItem = item,
+  ): Promise<void> {
+    // `wire` is what readers get (attachments with a signed URL); `item` is what is stored.
+    const event = eventOf(wire);
     assertFitsOneFrame(JSON.stringify(event));
     const now = this.deps.clock.now();
     try {
@@ -72,20 +83,43 @@ export class ChatService {
    * two concurrent sends one stores; it is released only if the message could not be stored.
    */
   async sendMessage(draft: DraftMessage, options: SendOptions): Promise<ChatMessage> {
+    if (draft.attachmentId === undefined) return this.storeMessage(draft, options, buildMessage(draft, options.room, this.deps.clock.now()));
+    const attachments = this.deps.attachments;
+    if (!attachments) throw new ChatError('validation_error', 'Attachments are not available here');
     const now = this.deps.clock.now();
-    const message = buildMessage(draft, options.room, now);
+    const usedBy = draft.clientId !== undefined ? `${draft.sender}#${draft.clientId}` : `once#${ulid(now)}`;
+    const accepted: AcceptedAttachment = await attachments.accept(draft.uploader ?? draft.sender, draft.attachmentId, usedBy, now);
+    let message: ChatMessage;
+    try {
+      message = await this.storeMessage(draft, options, buildAttachmentMessage(draft, accepted.type, accepted.attachment, options.room, now));
+    } catch (error) {
+      await accepted.release();
+      throw error;
+    }
+    await accepted.finish();
+    return message;
+  }
+
+  private async present(message: ChatMessage): Promise<ChatMessage> {
+    return message.attachment && this.deps.attachments ? this.deps.attachments.presentMessage(message, this.deps.clock.now()) : message;
+  }
+
+  private async storeMessage(draft: DraftMessage, options: SendOptions, message: ChatMessage): Promise<ChatMessage> {
+    const now = this.deps.clock.now();
     const item: StreamItem = { kind: 'message', stream: roomStream(options.room), message };
+    const shown = await this.present(message);
+    const wire: StreamItem = { ...item, message: shown };
     const registry = this.deps.clientIds;
     if (!registry || draft.clientId === undefined) {
-      await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId);
-      return message;
+      await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, undefined, wire);
+      return shown;
     }
     const key = `${message.sender}#${draft.clientId}`;
     const nowSeconds = Math.floor(now / 1000);
     const original = await registry.claim(key, message, nowSeconds, nowSeconds + LIMITS.clientIdWindowSeconds);
-    if (original) return original;
-    await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, () => registry.release(key));
-    return message;
+    if (original) return this.present(original);
+    await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, () => registry.release(key), wire);
+    return shown;
   }
 
   /** A system message to every connection. Stored in the global stream. */

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { LIMITS } from '../shared/limits.js';
 import { AdaptiveConcurrency } from './adaptive-concurrency.js';
+import type { ConnectionRecord } from './model.js';
 import type { ConnectionGateway, ConnectionStore, Member, TaskQueue } from './ports.js';
 import { TransientDeliveryError } from './ports.js';
 import { forEachLimit, withRetry } from './retry.js';
@@ -18,6 +19,8 @@ export interface DeliveryDeps {
   tasks: TaskQueue;
   /** Most posts in flight per invocation (shared by every fan-out the invocation runs). */
   concurrency?: number;
+  /** Told about each connection removed because it answered 410 (presence schedules its check). */
+  onGone?: (record: ConnectionRecord) => Promise<void>;
 }
 
 export interface FanoutStats {
@@ -52,8 +55,12 @@ export function derivedKey(parent: string, kind: 'p' | 'r' | 'c', detail: string
   return `${head}:${kind}:${digest}`;
 }
 
-export const targetsOf = (task: FanoutTask, members: Member[]): Member[] =>
-  task.exclude ? members.filter((m) => m.connectionId !== task.exclude) : members;
+export function targetsOf(task: FanoutTask, members: Member[]): Member[] {
+  if (!task.exclude && !task.excludeAlso?.length) return members;
+  const left = new Set(task.excludeAlso ?? []);
+  if (task.exclude) left.add(task.exclude);
+  return members.filter((m) => !left.has(m.connectionId));
+}
 
 export class Delivery {
   readonly concurrency: number;
@@ -156,7 +163,8 @@ export class Delivery {
         // A connection answers 410 until its $connect has returned: only records older than the
         // grace period are stale, so a client connecting during this fan-out keeps its record.
         const cutoff = new Date(Date.now() - LIMITS.staleGraceMs).toISOString();
-        await this.deps.connections.removeStale(member.connectionId, cutoff).catch(() => undefined);
+        const removed = await this.deps.connections.removeStale(member.connectionId, cutoff).catch(() => undefined);
+        if (removed && this.deps.onGone) await this.deps.onGone(removed).catch(() => undefined);
         return 'gone';
       }
       return 'ok';

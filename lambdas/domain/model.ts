@@ -14,6 +14,23 @@ export interface ChatMessage {
   timestamp: string;
   /** The sender's own id for the message (retries with it are answered with this message). */
   client_id?: string;
+  /** An uploaded file in place of inline content (lambdas/domain/attachments.ts). */
+  attachment?: MessageAttachment;
+}
+
+/**
+ * An attachment of a message. Stored with its object `key`; readers get `url` (a presigned GET)
+ * and `expires_at` instead, signed on every read.
+ */
+export interface MessageAttachment {
+  id: string;
+  size: number;
+  format: string;
+  key?: string;
+  url?: string;
+  expires_at?: string;
+  /** A small `data:` URL thumbnail of an image. */
+  preview?: string;
 }
 
 /** A published event as clients see it. */

@@ -35,9 +35,13 @@ export interface MemberPage {
 export interface ConnectionStore {
   put(record: ConnectionRecord, ttlEpochSeconds: number): Promise<void>;
   get(connectionId: string): Promise<ConnectionRecord | undefined>;
-  remove(connectionId: string): Promise<void>;
-  /** Removes a connection that answered 410, unless it connected after `connectedBefore` (ISO time). */
-  removeStale(connectionId: string, connectedBefore: string): Promise<void>;
+  /** Removes a connection; the record it removed, if there was one. */
+  remove(connectionId: string): Promise<ConnectionRecord | undefined>;
+  /**
+   * Removes a connection that answered 410, unless it connected after `connectedBefore` (ISO
+   * time); the record it removed, if it did.
+   */
+  removeStale(connectionId: string, connectedBefore: string): Promise<ConnectionRecord | undefined>;
   /** Moves a connection to a room (or out of every room with null); undefined if it does not exist. */
   setRoom(connectionId: string, room: string | null): Promise<ConnectionRecord | undefined>;
   listRoom(room: string, cursor: string | undefined, limit: number): Promise<MemberPage>;
@@ -47,7 +51,8 @@ export interface ConnectionStore {
 }
 
 export interface TaskQueue {
-  send(task: Task): Promise<void>;
+  /** `delaySeconds` (0-900, SQS DelaySeconds): the task becomes visible that much later. */
+  send(task: Task, options?: { delaySeconds?: number }): Promise<void>;
   /** Several tasks in as few requests as the queue allows (SQS: 10 per SendMessageBatch). */
   sendBatch?(tasks: Task[]): Promise<void>;
 }

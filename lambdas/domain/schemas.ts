@@ -35,31 +35,40 @@ const optionalClientId = z.optional(
   z.string({ error: 'client_id must be a string' }).check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'client_id is 1-64 letters, digits, "_" or "-"')),
 );
 
+/** An uploaded attachment (`POST /api/uploads`) sent in place of inline content. */
+const optionalAttachmentId = z.optional(
+  z.string({ error: 'attachment_id must be a string' }).check(z.regex(ULID_RE, 'attachment_id must be an id from POST /api/uploads')),
+);
+
 /** Seed payload of `POST /api/message`, `POST /api/messages/broadcast` and the WS `message` event. */
 export const messageInputSchema = z.object({
   type: z.string({ error: 'type must be one of text, image, audio' }),
-  content: contentSchema('content'),
+  /** Required unless `attachment_id` is given. */
+  content: z.optional(contentSchema('content')),
   sender: optionalSender,
   format: formatSchema,
   room: optionalRoom,
   client_id: optionalClientId,
+  attachment_id: optionalAttachmentId,
 });
 export type MessageInput = z.infer<typeof messageInputSchema>;
 
 export const sendTextSchema = z.object({ text: contentSchema('text'), sender: optionalSender, room: optionalRoom, client_id: optionalClientId });
 export const sendImageSchema = z.object({
-  image: contentSchema('image'),
+  image: z.optional(contentSchema('image')),
   sender: optionalSender,
   format: formatSchema,
   room: optionalRoom,
   client_id: optionalClientId,
+  attachment_id: optionalAttachmentId,
 });
 export const sendAudioSchema = z.object({
-  audio: contentSchema('audio'),
+  audio: z.optional(contentSchema('audio')),
   sender: optionalSender,
   format: formatSchema,
   room: optionalRoom,
   client_id: optionalClientId,
+  attachment_id: optionalAttachmentId,
 });
 
 export const publishEventSchema = z.object({
@@ -93,4 +102,74 @@ export const historyQuerySchema = z.object({
 export const clientFrameSchema = z.object({
   action: z.string({ error: 'action must be a string' }).check(z.maxLength(64, 'action is at most 64 characters')),
   data: z.optional(z.unknown()),
+});
+
+/** `POST /api/uploads`: what is about to be uploaded; type, format and size are checked by the service. */
+export const uploadRequestSchema = z.object({
+  type: z.string({ error: 'type must be image or audio' }),
+  format: z.string({ error: 'format must be a string' }).check(z.maxLength(16, 'format is at most 16 characters')),
+  size: z.number({ error: 'size must be a number of bytes' }).check(z.int('size must be an integer'), z.gte(1, 'size must be at least 1')),
+});
+// Rooms (private rooms and direct messages).
+
+/** A user id as tokens carry it (`sub`): no whitespace or control characters. */
+export const userIdSchema = z.string({ error: 'user must be a string' }).check(
+  z.minLength(1, 'user must not be empty'),
+  z.maxLength(LIMITS.userIdMaxChars, `user is at most ${LIMITS.userIdMaxChars} characters`),
+  z.regex(/^[^\s\p{Cc}]+$/u, 'user may not contain spaces or control characters'),
+);
+
+export const ROOM_VISIBILITIES = ['public', 'private'] as const;
+export type RoomVisibility = (typeof ROOM_VISIBILITIES)[number];
+
+export const createRoomSchema = z.object({
+  name: roomSchema,
+  visibility: z.enum(ROOM_VISIBILITIES, { error: 'visibility must be "public" or "private"' }),
+  members: z.optional(
+    z.array(userIdSchema, { error: 'members must be an array of user ids' }).check(
+      z.maxLength(LIMITS.roomInitialMembersMax, `members lists at most ${LIMITS.roomInitialMembersMax} users`),
+    ),
+  ),
+});
+
+export const roomUserSchema = z.object({ user: userIdSchema });
+
+export const roomsQuerySchema = z.object({
+  cursor: z.optional(z.string({ error: 'cursor must be a string' }).check(z.maxLength(1024, 'cursor is not valid'))),
+  limit: z._default(
+    z.coerce.number({ error: 'limit must be a number' }).check(
+      z.int('limit must be an integer'),
+      z.gte(1, 'limit must be at least 1'),
+      z.lte(LIMITS.roomsMaxPage, `limit is at most ${LIMITS.roomsMaxPage}`),
+    ),
+    LIMITS.roomsDefaultPage,
+  ),
+});
+
+/** Path parameters of `/api/rooms/{room}/members[/{user}]`. */
+export const roomPathSchema = z.object({ room: roomSchema });
+export const memberPathSchema = z.object({ room: roomSchema, user: userIdSchema });
+
+/** WebSocket `presence {"room"?}`: who is online in the room (default: the connection's). */
+export const presenceActionSchema = z.object({ room: optionalRoom });
+
+export const TYPING_STATES = ['start', 'stop'] as const;
+/** WebSocket `typing {"room"?, "state"}`: never stored, LIMITS.typingIntervalMs per user and room. */
+export const typingSchema = z.object({
+  room: optionalRoom,
+  state: z.enum(TYPING_STATES, { error: 'state must be "start" or "stop"' }),
+});
+
+/** Query of `GET /api/rooms/{room}/presence` (the room comes from the path). */
+export const presenceQuerySchema = z.object({
+  room: roomSchema,
+  cursor: z.optional(z.string({ error: 'cursor must be a string' }).check(z.regex(/^[A-Za-z0-9_-]{1,400}$/, 'cursor must be a next_cursor from an earlier page'))),
+  limit: z._default(
+    z.coerce.number({ error: 'limit must be a number' }).check(
+      z.int('limit must be an integer'),
+      z.gte(1, 'limit must be at least 1'),
+      z.lte(LIMITS.presencePageUsers, `limit is at most ${LIMITS.presencePageUsers}`),
+    ),
+    LIMITS.presencePageUsers,
+  ),
 });

@@ -28,6 +28,8 @@ export const fanoutTaskSchema = z.object({
   event: serverEventSchema,
   /** The sender's own connection gets `message_received` instead of the message. */
   exclude: z.optional(str(1, 128)),
+  /** More connections left out (typing: every connection of the typing user in the room). */
+  excludeAlso: z.optional(z.array(str(1, 128)).check(z.maxLength(100))),
   /** Follow-up generation of a retry (0 for the original task); capped by LIMITS.fanoutRetryGenerations. */
   attempt: z.optional(z.int().check(z.gte(0), z.lte(100))),
   /** Continuation of a fan-out that ran out of time: where to pick up. */
@@ -43,5 +45,18 @@ export const greetTaskSchema = z.object({
 });
 export type GreetTask = z.infer<typeof greetTaskSchema>;
 
-export const taskSchema = z.discriminatedUnion('kind', [fanoutTaskSchema, greetTaskSchema]);
+/**
+ * Runs a presence grace period after a user's connection left a room: announces `offline` if the
+ * user has no live connection there and has not entered again since `left_at` (lambdas/domain/presence.ts).
+ */
+export const presenceCheckTaskSchema = z.object({
+  kind: z.literal('presence_check'),
+  room: str(1, 64),
+  user: str(1, 256),
+  /** Epoch ms when the connection left. */
+  leftAt: z.int().check(z.gte(0)),
+});
+export type PresenceCheckTask = z.infer<typeof presenceCheckTaskSchema>;
+
+export const taskSchema = z.discriminatedUnion('kind', [fanoutTaskSchema, greetTaskSchema, presenceCheckTaskSchema]);
 export type Task = z.infer<typeof taskSchema>;

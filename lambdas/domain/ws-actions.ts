@@ -7,13 +7,18 @@ import { WS_ACTIONS, type WsAction } from '../shared/routes.js';
 import { type ChatService, eventOf } from './chat-service.js';
 import { ChatError } from './errors.js';
 import type { StreamHistory } from './history.js';
-import type { DraftMessage } from './messages.js';
+import { contentOrAttachment, type DraftMessage } from './messages.js';
 import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type Identity, itemId, type ServerEvent, roomStream } from './model.js';
 import type { ConnectionStore } from './ports.js';
+import { openRooms, type RoomAccess } from './room-access.js';
+import type { PresenceService } from './presence.js';
+import type { TypingService } from './typing.js';
 import {
   joinSchema,
   messageInputSchema,
+  presenceActionSchema,
   resumeSchema,
+  typingSchema,
   sendAudioSchema,
   sendImageSchema,
   sendTextSchema,
@@ -36,6 +41,28 @@ export interface ActionContext {
   rateLimiter?: Pick<RateLimiter, 'check'>;
   /** Milliseconds left before the function's deadline (a replay stops in time to answer). */
   timeLeftMs?: () => number;
+  /** Who may use a room (private rooms); every room is open without it. */
+  rooms?: RoomAccess;
+  /**
+   * Presence (join/leave transitions, the `presence` action) and typing; absent where not wired.
+   * Their rooms are checked here (assertRoom), so their own RoomAccess is `openRooms`.
+   */
+  presence?: Pick<PresenceService, 'entered' | 'left' | 'list'>;
+  typing?: Pick<TypingService, 'typing'>;
+}
+
+/**
+ * A room other than the connection's own is checked. The connection's own room was checked when
+ * it connected or joined, and a member's removal takes it out of the record, so it costs no read.
+ */
+async function assertRoom(ctx: ActionContext, record: ConnectionRecord, room: string): Promise<void> {
+  if (room === record.room) return;
+  await (ctx.rooms ?? openRooms).assertMember({ userId: record.userId, roles: record.roles }, room);
+}
+
+function requirePort<T>(port: T | undefined, what: string): T {
+  if (!port) throw new ChatError('unknown_action', `${what} is not available here`);
+  return port;
 }
 
 /** A message as a client sends it: `sender` may be omitted when authenticated. */
@@ -45,6 +72,7 @@ interface ClientDraft {
   sender?: string | undefined;
   format?: string | undefined;
   clientId?: string | undefined;
+  attachmentId?: string | undefined;
 }
 
 async function requireConnection(ctx: ActionContext): Promise<ConnectionRecord> {
@@ -59,9 +87,14 @@ async function send(ctx: ActionContext, input: ClientDraft, room: string | undef
   const target = room ?? record.room;
   if (!target) throw new ChatError('not_in_room', 'Join a room first ({"action": "join", "data": {"room": "..."}})');
   await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+  await assertRoom(ctx, record, target);
   const draft: DraftMessage = { type: input.type, content: input.content, sender };
   if (input.format !== undefined) draft.format = input.format;
   if (input.clientId !== undefined) draft.clientId = input.clientId;
+  if (input.attachmentId !== undefined) {
+    draft.attachmentId = input.attachmentId;
+    draft.uploader = record.userId;
+  }
   const message = await ctx.chat.sendMessage(draft, {
     room: target,
     excludeConnectionId: ctx.connectionId,
@@ -100,7 +133,8 @@ export function isWsAction(action: string): action is WsAction {
   return (WS_ACTIONS as readonly string[]).includes(action);
 }
 
-export async function runAction(action: string, data: unknown, ctx: ActionContext): Promise<ServerEvent> {
+/** Runs a client action; its reply to the sender, or null for an action that has none (`typing`). */
+export async function runAction(action: string, data: unknown, ctx: ActionContext): Promise<ServerEvent | null> {
   if (!isWsAction(action)) {
     throw new ChatError('unknown_action', `Unknown action "${action.slice(0, 64)}"; use one of ${WS_ACTIONS.join(', ')}`);
   }
@@ -110,7 +144,8 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       return { event: 'pong', data: { timestamp: new Date().toISOString() } };
     case 'message': {
       const input = parseWith(messageInputSchema, data, 'message');
-      return send(ctx, { type: input.type, content: input.content, sender: input.sender, format: input.format, clientId: input.client_id }, input.room);
+      const content = contentOrAttachment('message', 'content', input.content, input.attachment_id);
+      return send(ctx, { type: input.type, content, sender: input.sender, format: input.format, clientId: input.client_id, attachmentId: input.attachment_id }, input.room);
     }
     case 'send_text': {
       const input = parseWith(sendTextSchema, data, 'send_text');
@@ -118,31 +153,61 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
     }
     case 'send_image': {
       const input = parseWith(sendImageSchema, data, 'send_image');
-      return send(ctx, { type: 'image', content: input.image, sender: input.sender, format: input.format, clientId: input.client_id }, input.room);
+      const content = contentOrAttachment('send_image', 'image', input.image, input.attachment_id);
+      return send(ctx, { type: 'image', content, sender: input.sender, format: input.format, clientId: input.client_id, attachmentId: input.attachment_id }, input.room);
     }
     case 'send_audio': {
       const input = parseWith(sendAudioSchema, data, 'send_audio');
-      return send(ctx, { type: 'audio', content: input.audio, sender: input.sender, format: input.format, clientId: input.client_id }, input.room);
+      const content = contentOrAttachment('send_audio', 'audio', input.audio, input.attachment_id);
+      return send(ctx, { type: 'audio', content, sender: input.sender, format: input.format, clientId: input.client_id, attachmentId: input.attachment_id }, input.room);
     }
     case 'join': {
       const input = parseWith(joinSchema, data, 'join');
       const current = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, current.userId);
+      await (ctx.rooms ?? openRooms).assertMember({ userId: current.userId, roles: current.roles }, input.room);
       const record = await ctx.connections.setRoom(ctx.connectionId, input.room);
       if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
+      if (ctx.presence && current.room !== input.room) {
+        if (current.room) await ctx.presence.left(current.room, current.userId);
+        await ctx.presence.entered(input.room, current.userId, ctx.connectionId);
+      }
       return { event: 'joined', data: { room: input.room } };
     }
     case 'leave': {
       const before = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, before.userId);
       await ctx.connections.setRoom(ctx.connectionId, null);
+      if (ctx.presence && before.room) await ctx.presence.left(before.room, before.userId);
       return { event: 'left', data: { room: before.room } };
+    }
+    case 'presence': {
+      const input = parseWith(presenceActionSchema, data ?? {}, 'presence');
+      const presence = requirePort(ctx.presence, 'presence');
+      const record = await requireConnection(ctx);
+      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+      const room = input.room ?? record.room;
+      if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
+      await assertRoom(ctx, record, room);
+      return { event: 'presence_list', data: await presence.list({ userId: record.userId, roles: record.roles }, room, undefined) };
+    }
+    case 'typing': {
+      const input = parseWith(typingSchema, data, 'typing');
+      const typing = requirePort(ctx.typing, 'typing');
+      const record = await requireConnection(ctx);
+      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+      const room = input.room ?? record.room;
+      if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
+      await assertRoom(ctx, record, room);
+      await typing.typing({ userId: record.userId, roles: record.roles }, ctx.connectionId, room, input.state);
+      return null;
     }
     case 'resume': {
       const input = parseWith(resumeSchema, data ?? {}, 'resume');
       const record = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
       const room = input.room ?? record.room ?? DEFAULT_ROOM;
+      await assertRoom(ctx, record, room);
       const { count, lastId, complete } = await replay(ctx, [roomStream(room), GLOBAL_STREAM], input.after);
       return { event: 'resumed', data: { room, count, last_id: lastId, complete } };
     }

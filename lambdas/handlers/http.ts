@@ -6,16 +6,19 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ChatError } from '../domain/errors.js';
 import { DEFAULT_ROOM } from '../domain/model.js';
-import { historyQuerySchema, messageInputSchema, publishEventSchema } from '../domain/schemas.js';
+import { contentOrAttachment } from '../domain/messages.js';
+import { historyQuerySchema, messageInputSchema, presenceQuerySchema, publishEventSchema, uploadRequestSchema } from '../domain/schemas.js';
 import { parseWith } from '../domain/validation.js';
 import { ADMIN_ROLE, identityFromAuthorizer, requireRole, resolveSender } from '../auth/authenticator.js';
 import type { Identity } from '../domain/model.js';
 import { buildHttpRoot } from '../roots/http.js';
 import { lazy } from '../roots/wiring.js';
 import { LIMITS } from '../shared/limits.js';
-import { HTTP_ROUTES, type HttpOperation } from '../shared/routes.js';
+import { routesForPath } from '../shared/route-match.js';
+import type { HttpOperation } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
 import { countFanoutStats, countMetrics, injectLambdaContext, logger } from './common/observability.js';
+import { roomOperations } from './rooms.js';
 
 const httpRoot = lazy(() => buildHttpRoot({ onFanoutStats: countFanoutStats }));
 
@@ -33,14 +36,17 @@ function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-function findOperation(event: APIGatewayProxyEventV2): HttpOperation {
+function findOperation(event: APIGatewayProxyEventV2): { operation: HttpOperation; params: Record<string, string> } {
   const method = event.requestContext.http.method.toUpperCase();
   const path = event.rawPath.replace(/\/+$/, '') || '/';
-  const routes = HTTP_ROUTES.filter((route) => route.path === path);
+  const routes = routesForPath(path);
   if (routes.length === 0) throw new ChatError('not_found', `No route for ${path.slice(0, 100)}`);
-  const route = routes.find((r) => r.method === method);
-  if (!route) throw new ChatError('method_not_allowed', `${method} is not allowed on ${path}; use ${routes.map((r) => r.method).join(', ')}`);
-  return route.operation;
+  const match = routes.find((r) => r.route.method === method);
+  if (!match) {
+    const allowed = [...new Set(routes.map((r) => r.route.method))].join(', ');
+    throw new ChatError('method_not_allowed', `${method} is not allowed on ${path.slice(0, 100)}; use ${allowed}`);
+  }
+  return { operation: match.route.operation, params: match.params };
 }
 
 /**
@@ -52,7 +58,7 @@ export function identityOf(event: APIGatewayProxyEventV2): Identity {
   return identityFromAuthorizer(context, 'Send a valid token: Authorization: Bearer <token>');
 }
 
-const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promise<HttpResult>> = {
+const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: Record<string, string>) => Promise<HttpResult>> = {
   async health() {
     return json(200, { status: 'healthy', service: 'chat-service', timestamp: new Date().toISOString() });
   },
@@ -63,9 +69,19 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
     const sender = resolveSender(identity, input.sender);
     const root = httpRoot();
     await root.rateLimiter.check(undefined, identity.userId);
+    const content = contentOrAttachment('message', 'content', input.content, input.attachment_id);
+    const room = input.room ?? DEFAULT_ROOM;
+    await root.roomAccess.assertMember(identity, room);
     const message = await root.chat.sendMessage(
-      { type: input.type, content: input.content, sender, format: input.format, clientId: input.client_id },
-      { room: input.room ?? DEFAULT_ROOM },
+      {
+        type: input.type,
+        content,
+        sender,
+        format: input.format,
+        clientId: input.client_id,
+        ...(input.attachment_id !== undefined ? { attachmentId: input.attachment_id, uploader: identity.userId } : {}),
+      },
+      { room },
     );
     countMetrics({ MessagesSent: 1 });
     return json(201, { status: 'success', message });
@@ -77,7 +93,7 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
     const input = parseWith(messageInputSchema, readJsonBody(event), 'broadcast');
     const message = await httpRoot().chat.broadcast({
       type: input.type,
-      content: input.content,
+      content: contentOrAttachment('broadcast', 'content', input.content, undefined),
       sender: resolveSender(identity, input.sender),
       format: input.format,
     });
@@ -92,12 +108,28 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
   },
 
   async history(event) {
-    identityOf(event);
+    const identity = identityOf(event);
     const query = parseWith(historyQuerySchema, event.queryStringParameters ?? {}, 'query');
+    await httpRoot().roomAccess.assertMember(identity, query.room);
     const page = await httpRoot().history.history(query.room, query.before, query.limit);
     const body: Record<string, unknown> = { room: query.room, messages: page.messages };
     body.next_before = page.nextBefore ?? null;
     return json(200, body);
+  },
+
+  async presence(event, params) {
+    const identity = identityOf(event);
+    const query = parseWith(presenceQuerySchema, { ...(event.queryStringParameters ?? {}), room: params.room }, 'query');
+    return json(200, await httpRoot().presence.list(identity, query.room, query.cursor, query.limit));
+  },
+
+  async createUpload(event) {
+    const identity = identityOf(event);
+    const input = parseWith(uploadRequestSchema, readJsonBody(event), 'upload');
+    const root = httpRoot();
+    await root.rateLimiter.check(undefined, identity.userId);
+    const grant = await root.attachments.createUpload(identity.userId, input, Date.now());
+    return json(201, grant);
   },
 
   async eventsRedirect(event) {
@@ -106,12 +138,15 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2) => Promi
     const location = event.rawQueryString ? `${sseUrl}?${event.rawQueryString}` : sseUrl;
     return { statusCode: 307, headers: { location, 'cache-control': 'no-store' }, body: '' };
   },
+
+  ...roomOperations(identityOf, readJsonBody, () => httpRoot().rooms),
 };
 
 export async function route(event: APIGatewayProxyEventV2): Promise<HttpResult> {
   try {
     logger.appendKeys({ requestId: event.requestContext?.requestId });
-    return await operations[findOperation(event)](event);
+    const { operation, params } = findOperation(event);
+    return await operations[operation](event, params);
   } catch (error) {
     return errorResponse(error);
   }

@@ -12,7 +12,7 @@
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { authEnabled, bearerToken, verifyToken } from '../auth/authenticator.js';
+import { ANONYMOUS, authEnabled, bearerToken, verifyToken } from '../auth/authenticator.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
 import type { StreamHistory } from '../domain/history.js';
 import { isUlid, ulidFloor } from '../domain/ids.js';
@@ -74,8 +74,11 @@ export async function streamEvents(
     const query = parseWith(sseQuerySchema, event.queryStringParameters ?? {}, 'query');
     // A Function URL has no authorizer: the token is verified here, before a byte is streamed.
     token = query.token ?? bearerToken(event.headers);
-    const user = authEnabled() ? (await verifyToken(token ?? '')).sub : undefined;
+    const claims = authEnabled() ? await verifyToken(token ?? '') : undefined;
+    const user = claims?.sub;
     room = query.room;
+    // A private room is refused here, before a byte is streamed (403, as on every entry point).
+    await sseRoot().roomAccess.assertMember(claims ? { userId: claims.sub, roles: claims.roles } : ANONYMOUS, room);
     const lastId = headerValue(event.headers, 'last-event-id') ?? query.lastEventId;
     if (lastId !== undefined && lastId !== '') {
       if (!isUlid(lastId)) throw new ChatError('validation_error', 'Last-Event-ID must be an event id from this stream');
@@ -159,6 +162,8 @@ async function relayStream(args: RelayStreamArgs): Promise<void> {
     sent.add(id);
     out.write(formatSse(item));
   };
+  // The member was removed from the room: its relay connection left it, and so does this stream.
+  let removed = false;
   let relayClosed!: () => void;
   const relayDone = new Promise<void>((resolve) => {
     relayClosed = resolve;
@@ -170,6 +175,11 @@ async function relayStream(args: RelayStreamArgs): Promise<void> {
       room,
       token: args.token,
       onEvent: (event) => {
+        if (event.event === 'removed' && (event.data as { room?: unknown } | null)?.room === room) {
+          removed = true;
+          relayClosed();
+          return;
+        }
         const item = itemFromEvent(event);
         if (!item || (item.kind === 'message' && item.message.room !== room)) return;
         if (live) send(item);
@@ -204,7 +214,7 @@ async function relayStream(args: RelayStreamArgs): Promise<void> {
         relayDone.then(() => true),
       ]);
       if (ended) {
-        logger.warn('relay connection closed; ending the stream so the client resumes');
+        if (!removed) logger.warn('relay connection closed; ending the stream so the client resumes');
         break;
       }
       if (!args.isClosed()) out.write(sseComment('heartbeat'));
@@ -218,7 +228,13 @@ async function relayStream(args: RelayStreamArgs): Promise<void> {
   } finally {
     relay.close();
   }
-  if (!args.isClosed()) out.end(sseRetry(LIMITS.sseRetryHintMs) + sseComment('stream ends; reconnect with Last-Event-ID'));
+  if (args.isClosed()) return;
+  if (removed) {
+    logger.info('member removed from the room; ending the stream');
+    out.end(`event: removed\ndata: ${JSON.stringify({ room })}\n\n`);
+    return;
+  }
+  out.end(sseRetry(LIMITS.sseRetryHintMs) + sseComment('stream ends; reconnect with Last-Event-ID'));
 }
 
 /** Wrapped for streaming where the runtime provides it (AWS, or the local runtime's shim). */

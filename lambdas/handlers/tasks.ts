@@ -34,6 +34,11 @@ async function runTask(task: Task, deadline: number): Promise<void> {
     await greet(wired.greeting, task);
     return;
   }
+  if (task.kind === 'presence_check') {
+    const outcome = await wired.presence.check(task);
+    logger.info('presence check', { room: task.room, user: task.user, outcome });
+    return;
+  }
   // Metrics of the fan-out (delivered, stale, failed) are counted by the root's onFanoutStats hook.
   const stats = await wired.fanout.run(task, { deadline });
   // A part of a large fan-out that went cleanly is routine (a 10,000-member room has 100 of them):

@@ -43,7 +43,10 @@ export async function connect(event: WsEvent): Promise<WsResult> {
     const query = event.queryStringParameters ?? {};
     const parsedRoom = roomSchema.safeParse(query.room ?? DEFAULT_ROOM);
     if (!parsedRoom.success) throw new ChatError('validation_error', `Invalid room: ${parsedRoom.error.issues[0]?.message}`);
+    await root.roomAccess.assertMember(identity, parsedRoom.data);
     await registerConnection(root.register, connectionId, identity, parsedRoom.data, protocolOf(query));
+    // The user's first connection in the room announces `online` (a task, after this returns).
+    await root.presence.entered(parsedRoom.data, identity.userId, connectionId);
     logger.info('connected', { room: parsedRoom.data });
     return { statusCode: 200 };
   } catch (error) {

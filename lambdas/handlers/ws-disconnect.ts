@@ -8,7 +8,9 @@ export async function disconnect(event: WsEvent): Promise<WsResult> {
   const connectionId = event.requestContext.connectionId;
   logger.appendKeys({ connectionId });
   try {
-    await wsDisconnectRoot().connections.remove(connectionId);
+    const root = wsDisconnectRoot();
+    const record = await root.connections.remove(connectionId);
+    if (record) await root.left(record);
     logger.info('disconnected');
   } catch (error) {
     logger.error('disconnect cleanup failed; the record expires by TTL', { error: error as Error });

@@ -55,6 +55,9 @@ export async function message(event: WsEvent, context?: { getRemainingTimeInMill
       history: wired.history,
       connections: wired.connections,
       rateLimiter: wired.rateLimiter,
+      rooms: wired.roomAccess,
+      presence: wired.presence,
+      typing: wired.typing,
       resolveSender: (identity, claimed) => resolveSender(identity, claimed),
       ...(context?.getRemainingTimeInMillis ? { timeLeftMs: () => context.getRemainingTimeInMillis!() } : {}),
       // A replay (resume) is posted frame by frame: throttling (429) and 5xx are retried with
@@ -65,6 +68,8 @@ export async function message(event: WsEvent, context?: { getRemainingTimeInMill
         await postWithRetry(wired.gateway, connectionId, payload, remaining !== undefined ? Date.now() + remaining - LIMITS.replyMarginMs : undefined);
       },
     });
+    // An action without a reply (typing) answers a Socket.IO acknowledgement with an empty object.
+    if (reply === null) return ackId === undefined ? { statusCode: 200 } : { statusCode: 200, body: codec.encodeReply({ event: 'ack', data: {} }, ackId) };
     if (reply.event === 'message_received') countMetrics({ MessagesSent: 1 });
     return { statusCode: 200, body: codec.encodeReply(reply, ackId) };
   } catch (error) {

@@ -7,7 +7,10 @@ import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue
 import type { GreetDeps } from '../domain/connections.js';
 import type { FanoutStats } from '../domain/delivery.js';
 import { FanoutService } from '../domain/fanout.js';
+import { systemClock } from '../domain/ports.js';
+import { PresenceService } from '../domain/presence.js';
 import { loadConfig } from '../shared/config.js';
+import { onGoneOf, presenceCheck, presenceStore } from './presence.js';
 import { declareRoot, uses } from './wiring.js';
 
 const connections = uses(CONNECTION_STORE_PERMISSIONS, ['get', 'listRoom', 'listShard', 'removeStale', 'shardCount']);
@@ -15,19 +18,29 @@ const ledger = uses(TASK_LEDGER_PERMISSIONS, ['isDone', 'markDone']);
 const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send', 'sendBatch']);
 const gateway = uses(GATEWAY_PERMISSIONS, ['post']);
 
-export const tasksDeclaration = declareRoot([connections, ledger, tasks, gateway]);
+export const tasksDeclaration = declareRoot([connections, ledger, tasks, gateway, presenceCheck]);
 
 export function buildTasksRoot(hooks: { onFanoutStats?: (stats: FanoutStats) => void } = {}) {
   const config = loadConfig();
   const connectionStore = connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable));
   const apiGateway = gateway.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint)));
   const greeting: GreetDeps = { connections: connectionStore, gateway: apiGateway };
+  const queue = tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl));
   const fanout = new FanoutService({
     connections: connectionStore,
     gateway: apiGateway,
-    tasks: tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl)),
+    tasks: queue,
     ledger: ledger.narrow(new DynamoTaskLedger(dynamoClient(), config.messagesTable)),
+    onGone: onGoneOf(queue, config),
     ...(hooks.onFanoutStats ? { onStats: hooks.onFanoutStats } : {}),
   });
-  return { greeting, fanout };
+  // An `offline` decided here is fanned out by this invocation (ledger, retries and parts as any fan-out).
+  const presence = new PresenceService({
+    store: presenceCheck.narrow(presenceStore(config)) as ConstructorParameters<typeof PresenceService>[0]['store'],
+    clock: systemClock,
+    publish: async (task) => {
+      await fanout.run(task);
+    },
+  });
+  return { greeting, fanout, presence };
 }

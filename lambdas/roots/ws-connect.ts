@@ -4,13 +4,16 @@ import { CONNECTION_STORE_PERMISSIONS, DynamoConnectionStore } from '../adapters
 import { SqsTaskQueue, TASK_QUEUE_PERMISSIONS } from '../adapters/sqs-task-queue.js';
 import type { RegisterDeps } from '../domain/connections.js';
 import { systemClock } from '../domain/ports.js';
+import { PresenceService } from '../domain/presence.js';
 import { loadConfig } from '../shared/config.js';
+import { buildRoomAccess, roomAccessUses } from './rooms.js';
+import { presenceEnter, presenceStore } from './presence.js';
 import { declareRoot, lazy, uses } from './wiring.js';
 
 const connections = uses(CONNECTION_STORE_PERMISSIONS, ['put']);
 const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send']);
 
-export const wsConnectDeclaration = declareRoot([connections, tasks], 'identity');
+export const wsConnectDeclaration = declareRoot([connections, tasks, ...roomAccessUses, presenceEnter], 'identity');
 
 export const wsConnectRoot = lazy(() => {
   const config = loadConfig();
@@ -19,5 +22,11 @@ export const wsConnectRoot = lazy(() => {
     tasks: tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl)),
     clock: systemClock,
   };
-  return { corsOrigins: config.corsOrigins, register };
+  // `online` goes through the task queue: the new connection is not postable before $connect returns.
+  const presence = new PresenceService({
+    store: presenceEnter.narrow(presenceStore(config)) as ConstructorParameters<typeof PresenceService>[0]['store'],
+    clock: systemClock,
+    publish: (task) => register.tasks.send(task),
+  });
+  return { corsOrigins: config.corsOrigins, register, roomAccess: buildRoomAccess(config), presence };
 });

@@ -3,7 +3,7 @@
  * the local runtime) sets. Names live here once; the stack imports ENV to set them.
  */
 import { LIMITS, RATE_LIMITS, type RateLimitSettings } from './limits.js';
-import { CONNECTIONS_TABLE, MESSAGES_TABLE, TASK_QUEUE } from './resources.js';
+import { CONNECTIONS_TABLE, MEDIA_BUCKET, MESSAGES_TABLE, ROOMS_TABLE, TASK_QUEUE } from './resources.js';
 
 export const ENV = {
   connectionsTable: CONNECTIONS_TABLE.envVar,
@@ -24,8 +24,13 @@ export const ENV = {
   rateWindowSeconds: 'RATE_WINDOW_SECONDS',
   ratePerConnection: 'RATE_PER_CONNECTION',
   ratePerUser: 'RATE_PER_USER',
+  /** Overrides LIMITS.presenceGraceSeconds (tests shorten it). */
+  presenceGraceSeconds: 'PRESENCE_GRACE_SECONDS',
   /** Endpoint override for DynamoDB and SQS (LocalStack, embedded emulators). */
   endpointUrl: 'AWS_ENDPOINT_URL',
+  /** The attachments bucket (uploads and media). */
+  mediaBucket: MEDIA_BUCKET.envVar,
+  roomsTable: ROOMS_TABLE.envVar,
 } as const;
 
 export interface AppConfig {
@@ -40,6 +45,9 @@ export interface AppConfig {
   retentionDays: number;
   inlineFanoutMaxMembers: number;
   rateLimits: RateLimitSettings;
+  mediaBucket: string;
+  roomsTable: string;
+  presenceGraceSeconds: number;
 }
 
 function read(name: string, fallback?: string): string {
@@ -60,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     return Number.isFinite(value) && value > 0 ? value : fallback;
   };
   const retention = Number(get(ENV.retentionDays, String(LIMITS.defaultRetentionDays)));
+  const grace = Number(get(ENV.presenceGraceSeconds, String(LIMITS.presenceGraceSeconds)));
   const inline = Number(get(ENV.inlineFanoutMaxMembers, String(LIMITS.inlineFanoutMaxMembers)));
   return {
     connectionsTable: get(ENV.connectionsTable, CONNECTIONS_TABLE.id),
@@ -80,5 +89,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perConnection: positive(ENV.ratePerConnection, RATE_LIMITS.perConnection),
       perUser: positive(ENV.ratePerUser, RATE_LIMITS.perUser),
     },
+    mediaBucket: get(ENV.mediaBucket),
+    roomsTable: get(ENV.roomsTable, ROOMS_TABLE.id),
+    // SQS DelaySeconds: 0 to 900.
+    presenceGraceSeconds: Number.isInteger(grace) && grace >= 0 && grace <= 900 ? grace : LIMITS.presenceGraceSeconds,
   };
 }

@@ -78,6 +78,39 @@ export const LIMITS = {
   clientIdWindowSeconds: 24 * 3600,
   /** Messages, broadcasts and events are kept this many days (DynamoDB TTL). */
   defaultRetentionDays: 30,
+  /**
+   * Attachments (uploaded to S3 with a presigned POST, referenced by `attachment_id`): a phone photo
+   * is 2-5 MB, a minute of voice about 1 MB.
+   */
+  attachmentImageMaxBytes: 10 * 1024 * 1024,
+  attachmentAudioMaxBytes: 25 * 1024 * 1024,
+  /** How long a presigned upload (POST policy) stays usable, and its record kept. */
+  uploadUrlExpirySeconds: 15 * 60,
+  /** How long a presigned download URL in a delivered message works (signed on every read). */
+  downloadUrlExpirySeconds: 60 * 60,
+  /** Bytes read from the start of an upload to check its magic number. */
+  attachmentSniffBytes: 64,
+  /** Uploads never referenced by a message are deleted by the bucket lifecycle after this many days. */
+  unreferencedUploadDays: 1,
+  /** Rooms: `GET /api/rooms` page sizes, members named when a room is created, user id length. */
+  roomsDefaultPage: 50,
+  roomsMaxPage: 100,
+  roomInitialMembersMax: 50,
+  userIdMaxChars: 128,
+  /**
+   * Presence: `offline` is decided this long after a user's last connection left (an SQS delay,
+   * at most 900 s), so a reconnect in between announces nothing.
+   */
+  presenceGraceSeconds: 15,
+  /** A presence answer lists at most this many users; `next_cursor` continues. */
+  presencePageUsers: 100,
+  /** Connections read per Query page of a presence read, and at most per answer. */
+  presenceQueryPage: 200,
+  presenceReadMaxConnections: 1000,
+  /** Typing: one event per user and room in this interval (a shared conditional write). */
+  typingIntervalMs: 2000,
+  /** A `start` lapses this long after it was sent unless another follows (the event says so). */
+  typingLapseMs: 6000,
 } as const;
 
 /** Largest content string a message may carry, derived from the media limit. */

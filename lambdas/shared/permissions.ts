@@ -3,9 +3,9 @@
  * calls, per resource, and each function's composition root (lambdas/roots) declares the methods it
  * wires. The stack grants exactly the union (lib/grants.ts), so a grant cannot drift from the code.
  */
-import type { CONNECTIONS_TABLE, MESSAGES_TABLE, TASK_QUEUE } from './resources.js';
+import type { CONNECTIONS_TABLE, MEDIA_BUCKET, MESSAGES_TABLE, ROOMS_TABLE, TASK_QUEUE } from './resources.js';
 
-type TableId = typeof CONNECTIONS_TABLE.id | typeof MESSAGES_TABLE.id;
+type TableId = typeof CONNECTIONS_TABLE.id | typeof MESSAGES_TABLE.id | typeof ROOMS_TABLE.id;
 
 /**
  * A resource of the stack, by name: a table, one of its indexes, a queue, the WebSocket API's
@@ -16,9 +16,10 @@ export type Resource =
   | `table/${TableId}/index/${string}`
   | `queue/${typeof TASK_QUEUE.id}`
   | 'websocket/@connections'
-  | 'parameter/auth-secret';
+  | 'parameter/auth-secret'
+  | `bucket/${typeof MEDIA_BUCKET.id}/${'uploads' | 'media'}/*`;
 
-export type IamAction = `${'dynamodb' | 'sqs' | 'execute-api' | 'ssm'}:${string}`;
+export type IamAction = `${'dynamodb' | 'sqs' | 'execute-api' | 'ssm' | 's3'}:${string}`;
 
 export interface Permission {
   resource: Resource;

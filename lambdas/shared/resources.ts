@@ -47,6 +47,14 @@ export const CONNECTIONS_TABLE: TableDefinition = {
       sortKey: { name: 'pk', type: 'S' },
       nonKeyAttributes: ['protocol'],
     },
+    {
+      // Presence: a room's connections grouped by user (a user's tabs are one member), with what a
+      // presence answer shows. byRoom stays as it is: changing an index's projection fails an update.
+      indexName: 'byRoomUser',
+      partitionKey: { name: 'room', type: 'S' },
+      sortKey: { name: 'userId', type: 'S' },
+      nonKeyAttributes: ['connectedAt', 'enteredAt', 'ttl'],
+    },
   ],
 };
 
@@ -59,7 +67,35 @@ export const MESSAGES_TABLE: TableDefinition = {
   indexes: [],
 };
 
-export const TABLES = [CONNECTIONS_TABLE, MESSAGES_TABLE] as const;
+/**
+ * Rooms with a record (created with `POST /api/rooms` or `/api/rooms/direct`): per room a `meta`
+ * item and one `member#<user>` item per member. Rooms without a record are public, as before.
+ */
+export const ROOMS_TABLE: TableDefinition = {
+  id: 'Rooms',
+  envVar: 'ROOMS_TABLE',
+  partitionKey: { name: 'room', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  ttlAttribute: 'ttl',
+  indexes: [
+    {
+      // "My rooms": sparse, only member items of private rooms carry `member` (the user id).
+      indexName: 'byMember',
+      partitionKey: { name: 'member', type: 'S' },
+      sortKey: { name: 'room', type: 'S' },
+      nonKeyAttributes: ['visibility', 'owner', 'direct', 'members', 'createdAt'],
+    },
+    {
+      // Public rooms: sparse, only the meta item of a public room carries `listing`.
+      indexName: 'publicRooms',
+      partitionKey: { name: 'listing', type: 'S' },
+      sortKey: { name: 'room', type: 'S' },
+      nonKeyAttributes: ['visibility', 'owner', 'createdAt'],
+    },
+  ],
+};
+
+export const TABLES = [CONNECTIONS_TABLE, MESSAGES_TABLE, ROOMS_TABLE] as const;
 
 /** Number of shards connections are spread over for broadcasts. */
 export const CONNECTION_SHARDS = 16;
@@ -78,3 +114,20 @@ export const TASK_QUEUE: QueueDefinition = {
 };
 
 export const QUEUES = [TASK_QUEUE] as const;
+
+export interface BucketDefinition {
+  id: string;
+  envVar: string;
+  /** Where presigned POSTs land (`uploads/<user>/<attachment id>`); expired by lifecycle after a day. */
+  uploadsPrefix: string;
+  /** Where referenced uploads are copied (`media/<attachment id>`); expired with the message retention. */
+  mediaPrefix: string;
+}
+
+/** The private bucket of attachments (photos, voice notes). */
+export const MEDIA_BUCKET: BucketDefinition = {
+  id: 'Media',
+  envVar: 'MEDIA_BUCKET',
+  uploadsPrefix: 'uploads/',
+  mediaPrefix: 'media/',
+};

@@ -18,7 +18,7 @@ export const FUNCTIONS = {
 
 export type FunctionName = keyof typeof FUNCTIONS;
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 export interface HttpRoute {
   method: HttpMethod;
@@ -40,7 +40,14 @@ export type HttpOperation =
   | 'broadcast'
   | 'publishEvent'
   | 'history'
-  | 'eventsRedirect';
+  | 'eventsRedirect'
+  | 'createUpload'
+  | 'createRoom'
+  | 'listRooms'
+  | 'openDirect'
+  | 'addMember'
+  | 'removeMember'
+  | 'presence';
 
 export const HTTP_ROUTES: readonly HttpRoute[] = [
   { method: 'GET', path: '/api/health', operation: 'health', description: 'Service health', auth: 'none' },
@@ -79,13 +86,38 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     description: 'Redirects (307) to the SSE stream on the streaming Function URL',
     auth: 'none',
   },
+  {
+    method: 'POST',
+    path: '/api/uploads',
+    operation: 'createUpload',
+    description: 'Presigned S3 POST for an attachment (image up to 10 MB, audio up to 25 MB)',
+    auth: 'user',
+  },
+  { method: 'POST', path: '/api/rooms', operation: 'createRoom', description: 'Create a public or private room', auth: 'user' },
+  { method: 'GET', path: '/api/rooms', operation: 'listRooms', description: 'List the rooms the caller may see', auth: 'user' },
+  { method: 'POST', path: '/api/rooms/direct', operation: 'openDirect', description: 'Open the direct room of two users', auth: 'user' },
+  { method: 'POST', path: '/api/rooms/{room}/members', operation: 'addMember', description: 'Add a member to a room', auth: 'user' },
+  {
+    method: 'DELETE',
+    path: '/api/rooms/{room}/members/{user}',
+    operation: 'removeMember',
+    description: 'Remove a member from a room',
+    auth: 'user',
+  },
+  {
+    method: 'GET',
+    path: '/api/rooms/{room}/presence',
+    operation: 'presence',
+    description: 'Who is online in a room',
+    auth: 'user',
+  },
 ];
 
 /** The SSE stream path, served by the streaming function (path preserved on the Function URL). */
 export const SSE_PATH = '/api/events';
 
 /** Client actions of the WebSocket protocol; each becomes a route with route selection on body.action. */
-export const WS_ACTIONS = ['message', 'send_text', 'send_image', 'send_audio', 'ping', 'join', 'leave', 'resume'] as const;
+export const WS_ACTIONS = ['message', 'send_text', 'send_image', 'send_audio', 'ping', 'join', 'leave', 'resume', 'presence', 'typing'] as const;
 export type WsAction = (typeof WS_ACTIONS)[number];
 
 /** Server events of the WebSocket protocol. */
@@ -100,6 +132,10 @@ export const WS_EVENTS = [
   'joined',
   'left',
   'resumed',
+  'removed',
+  'presence',
+  'presence_list',
+  'typing',
 ] as const;
 export type WsEvent = (typeof WS_EVENTS)[number];
 

@@ -68,7 +68,7 @@ export class ChatHttpApi extends Construct {
         props.corsOrigins.length > 0
           ? {
               allowOrigins: props.corsOrigins,
-              allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.OPTIONS],
+              allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.DELETE, apigwv2.CorsHttpMethod.OPTIONS],
               allowHeaders: ['content-type', 'authorization'],
               maxAge: Duration.hours(1),
             }

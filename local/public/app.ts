@@ -21,7 +21,10 @@ import {
 } from '../../client/src/index.js';
 import { ADMIN_ROLE, DevTokens, discoverEndpoints, type Endpoints, rolesOf } from './config.js';
 import { byId, h, toast } from './dom.js';
-import { allowedFormats, formatOf, type MediaKind, mediaLimitKb, type Recording, readBase64, recordingType, startRecording } from './media.js';
+import { allowedFormats, formatOf, type MediaKind, type Recording, readBase64, recordingType, startRecording } from './media.js';
+import { installDropZone, UploadProgress, uploadWithProgress } from './attachments.js';
+import { RoomsPanel } from './rooms.js';
+import { PresencePanel } from './presence.js';
 import { ConversationView } from './view.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.:-]+$/;
@@ -61,6 +64,7 @@ const ui = {
   imageInput: byId<HTMLInputElement>('image-input'),
   audioInput: byId<HTMLInputElement>('audio-input'),
   recordBtn: byId<HTMLButtonElement>('record-btn'),
+  uploadProgress: byId<HTMLProgressElement>('upload-progress'),
   layout: byId('layout'),
   admin: byId('admin'),
   broadcastForm: byId<HTMLFormElement>('broadcast-form'),
@@ -93,6 +97,16 @@ let session: Session | undefined;
 let recording: Recording | undefined;
 
 const view = new ConversationView(ui.messages, ui.scroller, ui.empty, () => session?.name);
+const rooms = new RoomsPanel({
+  open(room) {
+    ui.room.value = room;
+    const form = readJoinForm();
+    if (form) void join(form);
+  },
+  showError: (text) => showError(text),
+  showInfo: (text) => toast(ui.toasts, text, 'info'),
+});
+const presence = new PresencePanel(byId('members'), byId<HTMLUListElement>('member-list'), byId('typing'));
 
 function describe(error: unknown): string {
   if (error instanceof ChatClientError) return error.code === 'network' || error.code === 'protocol' ? error.message : `${error.message} (${error.code})`;
@@ -272,7 +286,21 @@ async function join(form: { name: string; room: string; admin: boolean }): Promi
     'error',
     live((error) => showError(error.code === 'token_refused' ? `The service refused the token of "${form.name}": join again` : describe(error))),
   );
+  client.on(
+    'removed',
+    live(({ room }) => {
+      if (room !== current.room) return;
+      leave();
+      view.clear(`You were removed from ${room}.`);
+    }),
+  );
+  // Dev tokens carry the name as their subject: the user id the service knows.
+  rooms.show({ client, user: form.name, room: form.room });
+  rooms.onListed = () => {
+    if (session === current) ui.roomLabel.textContent = rooms.titleOf(form.room) ?? `#${form.room}`;
+  };
 
+  presence.attach(client, form.name);
   void loadOlder(current, true);
   if (admin) void readSse(current);
   ui.text.focus();
@@ -282,6 +310,7 @@ function leave(): void {
   const current = session;
   if (!current) return;
   session = undefined;
+  presence.detach();
   recording?.stop();
   current.stop.abort();
   current.client.close();
@@ -298,6 +327,7 @@ function leave(): void {
   setUnread(0);
   setSseStatus('closed');
   ui.sseLog.replaceChildren();
+  rooms.show(undefined);
   setStatus('offline');
 }
 
@@ -321,7 +351,8 @@ async function loadOlder(current: Session, first = false): Promise<void> {
   } catch (error) {
     current.nextPage = undefined;
     if (session === current) {
-      showError(`History: ${describe(error)}`);
+      // A room the person may not use is reported once, by the connection (`forbidden`).
+      if (!(error instanceof ChatClientError && error.code === 'forbidden')) showError(`History: ${describe(error)}`);
       // The iterator ended with the failure: the next "load older" starts again from the oldest shown.
       const oldest = ui.messages.querySelector<HTMLElement>('li[data-kind="message"][data-id]')?.dataset.id;
       current.history = current.client.history({ limit: HISTORY_PAGE, ...(oldest ? { before: oldest } : {}) });
@@ -368,14 +399,37 @@ function sendText(): void {
 async function sendFile(kind: MediaKind, input: HTMLInputElement): Promise<void> {
   const file = input.files?.[0];
   input.value = '';
-  if (!file) return;
+  if (file) await sendMedia(kind, file);
+}
+
+const progress = new UploadProgress(ui.uploadProgress);
+
+/** A file larger than the inline limit: uploaded with a progress bar, then sent as an attachment. */
+async function sendAttachment(kind: MediaKind, file: File, format: string): Promise<void> {
+  const current = session;
+  if (!current || !endpoints) return;
+  const label = `${kind === 'image' ? 'Photo' : 'Audio'} ${file.name}`;
+  progress.start(label);
+  let attachmentId: string;
+  try {
+    attachmentId = await uploadWithProgress(endpoints.api, () => current.tokens.get(), file, { type: kind, format }, (f) => progress.set(f));
+    progress.end(true);
+  } catch (error) {
+    progress.end(false);
+    showError(`Not sent: ${describe(error)}`);
+    return;
+  }
+  if (session === current) send({ type: kind, content: '', format, attachment_id: attachmentId }, label);
+}
+
+async function sendMedia(kind: MediaKind, file: File): Promise<void> {
   const format = formatOf(kind, file.type, file.name);
   if (!format) {
     showError(`${file.name}: ${kind}s can be ${allowedFormats(kind).join(', ')}`);
     return;
   }
   if (file.size > LIMITS.mediaMaxBytes) {
-    showError(`${file.name} is larger than ${mediaLimitKb} KB`);
+    await sendAttachment(kind, file, format);
     return;
   }
   try {
@@ -407,7 +461,7 @@ async function toggleRecording(): Promise<void> {
   ui.recordBtn.classList.remove('recording');
   if (!format || blob.size === 0 || !session) return;
   if (blob.size > LIMITS.mediaMaxBytes) {
-    showError(`The recording is larger than ${mediaLimitKb} KB`);
+    await sendAttachment('audio', new File([blob], 'voice', { type: blob.type }), format);
     return;
   }
   send({ type: 'audio', content: await readBase64(blob), format }, 'Voice message');
@@ -490,12 +544,18 @@ function wire(): void {
     }
   });
   ui.text.addEventListener('input', fitComposer);
+  ui.text.addEventListener('input', () => presence.composing(ui.text.value));
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) setUnread(0);
   });
   ui.imageInput.addEventListener('change', () => void sendFile('image', ui.imageInput));
   ui.audioInput.addEventListener('change', () => void sendFile('audio', ui.audioInput));
   ui.recordBtn.hidden = recordingType() === undefined;
+  installDropZone(ui.scroller, () => session !== undefined, (file) => {
+    const kind: MediaKind | undefined = file.type.startsWith('image/') ? 'image' : file.type.startsWith('audio/') ? 'audio' : undefined;
+    if (kind) void sendMedia(kind, file);
+    else showError(`${file.name}: drop a photo or an audio file`);
+  });
   matchMedia(NARROW).addEventListener('change', (event) => {
     if (session) ui.joinPanel.open = !event.matches;
   });

@@ -6,6 +6,7 @@
  */
 import type { ChatMessage, PublishedEvent } from '../../client/src/index.js';
 import { h } from './dom.js';
+import { attachmentBody } from './attachments.js';
 import { AUDIO_MIME, IMAGE_MIME } from './media.js';
 import { decorate, type Field, fieldsOf } from './timeline.js';
 
@@ -40,6 +41,8 @@ function avatar(name: string): HTMLElement {
 }
 
 function mediaBody(message: ChatMessage): Node {
+  const attached = attachmentBody(message);
+  if (attached) return attached;
   const format = (message.format ?? '').toLowerCase();
   const content = message.content ?? '';
   if (!BASE64_RE.test(content)) return h('em', { text: `[${message.type} that cannot be shown]` });

@@ -249,7 +249,7 @@ export function buildAsyncApi(): { document: Json; examples: PlacedExample[] } {
         messages: [messageRef(`${prefix}action.${action}`)],
         reply: {
           channel: ref(`#/channels/${channel}`),
-          messages: [messageRef(`${prefix}event.${doc.reply}`), messageRef(`${prefix}event.error`)],
+          messages: [...(doc.reply ? [messageRef(`${prefix}event.${doc.reply}`)] : []), messageRef(`${prefix}event.error`)],
         },
       };
     }

@@ -14,7 +14,7 @@ export const T3 = '2026-11-27T10:16:05.500Z';
 /** A 1x1 PNG, small enough to read, real enough to pass the magic-number check. */
 export const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 
-export const TEXT_MESSAGE: ChatMessage = {
+export const TEXT_MESSAGE: Omit<ChatMessage, 'attachment'> = {
   id: at(T1, '8Q3V6K2M4N7P1R5S'),
   type: 'text',
   content: 'hello',
@@ -23,7 +23,7 @@ export const TEXT_MESSAGE: ChatMessage = {
   timestamp: T1,
 };
 
-export const IMAGE_MESSAGE: ChatMessage = {
+export const IMAGE_MESSAGE: Omit<ChatMessage, 'attachment'> = {
   id: at(T2, '2B9C4D6E8F0G1H3J'),
   type: 'image',
   content: PNG_BASE64,
@@ -33,7 +33,7 @@ export const IMAGE_MESSAGE: ChatMessage = {
   timestamp: T2,
 };
 
-export const BROADCAST_MESSAGE: ChatMessage = {
+export const BROADCAST_MESSAGE: Omit<ChatMessage, 'attachment'> = {
   id: at(T2, '5T7V9W1X3Y5Z7A9B'),
   type: 'text',
   content: 'Maintenance at 22:00 UTC',

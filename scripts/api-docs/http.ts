@@ -6,17 +6,20 @@
 import * as z from 'zod/mini';
 import type { ErrorCode } from '../../lambdas/domain/errors.js';
 import { AUDIO_FORMATS, IMAGE_FORMATS } from '../../lambdas/domain/media.js';
-import { historyQuerySchema, MESSAGE_TYPES, messageInputSchema, publishEventSchema } from '../../lambdas/domain/schemas.js';
+import { historyQuerySchema, MESSAGE_TYPES, messageInputSchema, presenceQuerySchema, publishEventSchema, roomSchema, uploadRequestSchema } from '../../lambdas/domain/schemas.js';
 import { LIMITS, MEDIA_MAX_BASE64_CHARS, RATE_LIMITS } from '../../lambdas/shared/limits.js';
 import type { HttpOperation } from '../../lambdas/shared/routes.js';
 import { type Example, example } from './checked.js';
 import { BROADCAST_MESSAGE, IMAGE_MESSAGE, PNG_BASE64, PUBLISHED_EVENT, T1, TEXT_MESSAGE } from './examples.js';
 import { describe } from './meta.js';
+import { ROOM_HTTP_DOCS } from './rooms.js';
 import {
   eventResponseSchema,
   healthResponseSchema,
   historyResponseSchema,
   messageResponseSchema,
+  presenceListSchema,
+  uploadResponseSchema,
 } from './wire.js';
 
 // Field documentation of the product's request schemas.
@@ -31,6 +34,9 @@ describe(input.sender, {
 });
 describe(input.format, {
   description: `Required for media and checked against the bytes (else \`format_mismatch\`): image ${IMAGE_FORMATS.join(', ')}; audio ${AUDIO_FORMATS.join(', ')}`,
+});
+describe(input.attachment_id, {
+  description: 'An attachment uploaded with `POST /api/uploads`, in place of `content` (then leave `content` out): it must be yours, unused, uploaded, within its limit and of its declared format (`403 forbidden`, `409 conflict`, `404 not_found`, `413 payload_too_large`, `400 format_mismatch`)',
 });
 describe(input.room, {
   description: "Target room: by default `general` over REST, the connection's room over WebSocket; letters, digits, `_ - . :`",
@@ -47,6 +53,11 @@ describe(historyQuerySchema.shape.limit, {
   description: `Page size, 1–${LIMITS.historyMaxPage} (default ${LIMITS.historyDefaultPage})`,
 });
 
+/** The query of the presence route (its room is a path parameter). */
+const presencePageQuery = z.pick(presenceQuerySchema, { cursor: true, limit: true });
+describe(presenceQuerySchema.shape.cursor, { description: 'The `next_cursor` of the previous page' });
+describe(presenceQuerySchema.shape.limit, { description: `Users per page, 1–${LIMITS.presencePageUsers} (default ${LIMITS.presencePageUsers})` });
+
 export interface HttpAnswer {
   status: number;
   description: string;
@@ -60,11 +71,13 @@ export interface HttpAnswer {
 export interface HttpOperationDoc {
   summary: string;
   description: string;
-  tag: 'messages' | 'events' | 'service';
+  tag: 'messages' | 'events' | 'service' | 'rooms';
   /** Needs the `admin` role (checked by the handler after the authorizer). */
   admin?: boolean;
   body?: { schema: z.core.$ZodType; examples: Example[] };
   query?: { schema: z.core.$ZodObject; examples: Example[] };
+  /** Path parameters (`{name}` segments of the route's path) and the values its examples use. */
+  path?: { schema: z.core.$ZodObject; example: Record<string, string> };
   answers: HttpAnswer[];
   /** Error codes the operation can answer with (beyond the authorizer's 401/403). */
   errors: ErrorCode[];
@@ -216,5 +229,71 @@ export const HTTP_DOCS: Record<HttpOperation, HttpOperationDoc> = {
     ],
     errors: ['not_found'],
     errorMessages: { not_found: 'The SSE stream URL is not configured' },
+  },
+  createUpload: {
+    summary: 'Upload an attachment (presigned S3 POST)',
+    description: `Answers a presigned POST: send \`upload.fields\` then the file (field \`file\`) as multipart/form-data to \`upload.url\` within ${LIMITS.uploadUrlExpirySeconds / 60} minutes, then send a message with the \`attachment_id\`. The policy fixes the key, the Content-Type of the format and the largest size (the declared \`size\`); images up to ${LIMITS.attachmentImageMaxBytes} bytes (${IMAGE_FORMATS.join(', ')}), audio up to ${LIMITS.attachmentAudioMaxBytes} bytes (${AUDIO_FORMATS.join(', ')}). ${RATE}`,
+    tag: 'messages',
+    body: {
+      schema: uploadRequestSchema,
+      examples: [example(uploadRequestSchema, 'POST /api/uploads', 'photo', 'A 3 MB photo', { type: 'image', format: 'jpg', size: 3_000_000 })],
+    },
+    answers: [
+      {
+        status: 201,
+        description: 'The upload form',
+        schema: uploadResponseSchema,
+        examples: [
+          example(uploadResponseSchema, 'POST /api/uploads', 'photo', 'A 3 MB photo', {
+            attachment_id: '01M8D6FCB0GMYR4YWQEB1X7VWH',
+            upload: {
+              url: 'https://chat-media.s3.us-east-1.amazonaws.com/',
+              fields: {
+                'Content-Type': 'image/jpeg',
+                bucket: 'chat-media',
+                'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+                'X-Amz-Credential': 'ASIA.../20261127/us-east-1/s3/aws4_request',
+                'X-Amz-Date': '20261127T002852Z',
+                'X-Amz-Security-Token': '...',
+                key: 'uploads/YWxpY2U/01M8D6FCB0GMYR4YWQEB1X7VWH',
+                Policy: 'eyJleHBpcmF0aW9uIjoi...',
+                'X-Amz-Signature': '...',
+              },
+            },
+            expires_at: '2026-11-27T00:43:52.000Z',
+          }),
+        ],
+      },
+    ],
+    errors: [...BODY_ERRORS, 'unsupported_type', 'rate_limited'],
+  },
+  ...ROOM_HTTP_DOCS,
+  presence: {
+    summary: 'Who is online in a room',
+    description: `Users with a live connection in the room (two tabs are one member, \`connections: 2\`), by user id, at most \`limit\` per page; pass \`next_cursor\` as \`cursor\` for the next. WebSocket clients get \`presence\` events as users come and go (\`offline\` ${LIMITS.presenceGraceSeconds} s after their last connection left).`,
+    tag: 'rooms',
+    path: { schema: z.object({ room: roomSchema }), example: { room: 'general' } },
+    query: {
+      schema: presencePageQuery,
+      examples: [example(presencePageQuery, 'GET /api/rooms/{room}/presence', 'page', 'Up to 50 users', { limit: 50 })],
+    },
+    answers: [
+      {
+        status: 200,
+        description: 'One page of online users',
+        schema: presenceListSchema,
+        examples: [
+          example(presenceListSchema, 'GET /api/rooms/{room}/presence', 'two', 'alice in two tabs, bob in one', {
+            room: 'general',
+            members: [
+              { user: 'alice', connections: 2, since: T1 },
+              { user: 'bob', connections: 1, since: T1 },
+            ],
+            next_cursor: null,
+          }),
+        ],
+      },
+    ],
+    errors: ['validation_error', 'forbidden'],
   },
 };

@@ -117,7 +117,9 @@ function operationOf(route: HttpRoute, placed: PlacedExample[]): ZodOpenApiOpera
       },
     };
   }
-  if (doc.query) operation.requestParams = { query: doc.query.schema };
+  if (doc.query || doc.path) {
+    operation.requestParams = { ...(doc.query ? { query: doc.query.schema } : {}), ...(doc.path ? { path: doc.path.schema } : {}) };
+  }
   return operation;
 }
 
@@ -170,6 +172,7 @@ export function buildOpenApi(): { document: Record<string, unknown>; examples: P
         { name: 'messages', description: 'Chat messages and history' },
         { name: 'events', description: 'Published events and the SSE stream' },
         { name: 'service', description: 'Operations' },
+        { name: 'rooms', description: 'Private rooms, direct rooms, their members, and who is online' },
       ],
       paths,
       components: {

@@ -5,13 +5,23 @@
  * fails the type check, and the generator at run time.
  */
 import * as z from 'zod/mini';
-import { joinSchema, resumeSchema, roomSchema, sendAudioSchema, sendImageSchema, sendTextSchema } from '../../lambdas/domain/schemas.js';
+import {
+  joinSchema,
+  presenceActionSchema,
+  resumeSchema,
+  roomSchema,
+  sendAudioSchema,
+  sendImageSchema,
+  sendTextSchema,
+  typingSchema,
+} from '../../lambdas/domain/schemas.js';
 import { messageInputSchema } from '../../lambdas/domain/schemas.js';
 import { LIMITS, RATE_LIMITS } from '../../lambdas/shared/limits.js';
 import type { WsAction, WsEvent } from '../../lambdas/shared/routes.js';
 import { errorExample } from './errors.js';
 import { BROADCAST_MESSAGE, CONNECTION_ID, IMAGE_MESSAGE, PNG_BASE64, PUBLISHED_EVENT, T1, TEXT_MESSAGE } from './examples.js';
 import { describe } from './meta.js';
+import { REMOVED_EVENT_DOC } from './rooms.js';
 import {
   chatMessageSchema,
   connectedEventSchema,
@@ -21,7 +31,10 @@ import {
   messageReceivedEventSchema,
   pongEventSchema,
   publishedEventSchema,
+  presenceEventSchema,
+  presenceListSchema,
   resumedEventSchema,
+  typingEventSchema,
 } from './wire.js';
 
 describe(sendTextSchema.shape.text, { description: `The text, at most ${LIMITS.textMaxChars} characters` });
@@ -40,7 +53,8 @@ export interface WsActionDoc {
   data: z.core.$ZodType;
   /** Name of the data schema in the documents' components. */
   dataName: string;
-  reply: WsEvent;
+  /** The reply event; none for an action that only fans out (`typing`). */
+  reply?: WsEvent;
   /** Example `data` values, checked against `data`. */
   examples: Array<{ name: string; summary: string; data: unknown }>;
 }
@@ -123,6 +137,24 @@ export const WS_ACTION_DOCS: Record<WsAction, WsActionDoc> = {
     dataName: 'Resume',
     reply: 'resumed',
     examples: [{ name: 'after', summary: 'After the last seen message', data: { after: TEXT_MESSAGE.id } }],
+  },
+  presence: {
+    summary: 'Who is online',
+    description: `The users online in \`room\` (default: the connection's room), at most ${LIMITS.presencePageUsers}; \`GET /api/rooms/{room}/presence\` pages on.`,
+    data: presenceActionSchema,
+    dataName: 'PresenceRequest',
+    reply: 'presence_list',
+    examples: [{ name: 'room', summary: "The connection's room", data: {} }],
+  },
+  typing: {
+    summary: 'Say you are typing',
+    description: `The room's other members (not your own connections) get \`typing\`; never stored. One per user and room every ${LIMITS.typingIntervalMs / 1000} s, else \`error\` \`rate_limited\` (\`details.retry_after_ms\`). No reply (a Socket.IO ACK gets \`{}\`). A \`start\` lapses after ${LIMITS.typingLapseMs / 1000} s unless repeated.`,
+    data: typingSchema,
+    dataName: 'Typing',
+    examples: [
+      { name: 'start', summary: 'Started typing', data: { state: 'start' } },
+      { name: 'stop', summary: 'Stopped typing in design', data: { room: 'design', state: 'stop' } },
+    ],
   },
 };
 
@@ -211,6 +243,34 @@ export const WS_EVENT_DOCS: Record<WsEvent, WsEventDoc> = {
     data: resumedEventSchema,
     dataName: 'Resumed',
     examples: [{ name: 'resumed', summary: 'Two events replayed', data: { room: 'general', count: 2, last_id: IMAGE_MESSAGE.id, complete: true } }],
+  },
+  removed: REMOVED_EVENT_DOC,
+  presence: {
+    summary: 'A user came online or went offline',
+    description: `To every connection of the room: \`online\` when a user's first connection enters it, \`offline\` ${LIMITS.presenceGraceSeconds} s after their last one left (closed, left, joined elsewhere, or found dead), unless they came back.`,
+    data: presenceEventSchema,
+    dataName: 'PresenceChange',
+    examples: [{ name: 'online', summary: 'alice came online', data: { room: 'general', user: 'alice', state: 'online' } }],
+  },
+  presence_list: {
+    summary: 'Who is online',
+    description: 'The reply to `presence`.',
+    data: presenceListSchema,
+    dataName: 'PresenceList',
+    examples: [
+      {
+        name: 'two',
+        summary: 'alice in two tabs, bob in one',
+        data: { room: 'general', members: [{ user: 'alice', connections: 2, since: T1 }, { user: 'bob', connections: 1, since: T1 }], next_cursor: null },
+      },
+    ],
+  },
+  typing: {
+    summary: 'Someone is typing',
+    description: `To the room's other connections. Show "<user> is typing…" until \`stop\`, a message from that user, or \`expires_in_ms\` (${LIMITS.typingLapseMs} ms) after the last \`start\`.`,
+    data: typingEventSchema,
+    dataName: 'TypingEvent',
+    examples: [{ name: 'start', summary: 'alice is typing', data: { room: 'general', user: 'alice', state: 'start', expires_in_ms: LIMITS.typingLapseMs } }],
   },
 };
 

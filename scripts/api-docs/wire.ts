@@ -7,7 +7,7 @@
 import * as z from 'zod/mini';
 import type { ErrorCode } from '../../lambdas/domain/errors.js';
 import { ULID_RE } from '../../lambdas/domain/ids.js';
-import type { ChatMessage, PublishedEvent } from '../../lambdas/domain/model.js';
+import type { ChatMessage, MessageAttachment, PublishedEvent } from '../../lambdas/domain/model.js';
 import { MESSAGE_TYPES } from '../../lambdas/domain/schemas.js';
 import { LIMITS, MEDIA_MAX_BASE64_CHARS } from '../../lambdas/shared/limits.js';
 import { describe } from './meta.js';
@@ -54,6 +54,19 @@ export const chatMessageSchema = describe(
     format: z.optional(describe(z.string(), { description: 'Media format (image and audio messages only), lower case as sent' })),
     room: describe(z.string(), { description: 'The room; `global` for broadcasts' }),
     timestamp: timestamp(),
+    attachment: z.optional(
+      describe(
+        z.object({
+          id: describe(z.string(), { description: 'The attachment_id it was sent with' }),
+          url: describe(z.url(), { description: `Presigned GET of the file, signed for each read (history, resume and SSE sign fresh ones), valid ${LIMITS.downloadUrlExpirySeconds} s` }),
+          size: describe(z.number(), { description: 'Bytes' }),
+          format: describe(z.string(), { description: 'The uploaded format' }),
+          expires_at: describe(z.iso.datetime(), { description: 'When `url` stops working' }),
+          preview: z.optional(describe(z.string(), { description: 'A small data: URL thumbnail (images)' })),
+        }),
+        { description: 'An uploaded file (POST /api/uploads) in place of inline content; `content` is then empty' },
+      ),
+    ),
   }),
   { description: 'A chat message as every client sees it (REST, WebSocket `message`/`broadcast`, SSE)' },
 );
@@ -95,6 +108,14 @@ export const healthResponseSchema = z.object({
 });
 
 export const messageResponseSchema = z.object({ status: z.literal('success'), message: chatMessageSchema });
+export const uploadResponseSchema = z.object({
+  attachment_id: describe(z.string(), { description: 'Send it as `attachment_id` in a message once the file is uploaded' }),
+  upload: z.object({
+    url: describe(z.url(), { description: 'POST the file here as multipart/form-data' }),
+    fields: describe(z.record(z.string(), z.string()), { description: 'Form fields to send first, as they are; the file goes last, in a field named `file`' }),
+  }),
+  expires_at: describe(z.iso.datetime(), { description: 'The upload must be done by then' }),
+});
 export const eventResponseSchema = z.object({ status: z.literal('success'), event: publishedEventSchema });
 
 export const historyResponseSchema = z.object({
@@ -134,9 +155,41 @@ export const resumedEventSchema = z.object({
   }),
 });
 
+// --- Presence and typing ---
+
+export const presenceMemberSchema = z.object({
+  user: describe(z.string(), { description: "The user's id" }),
+  connections: describe(z.int().check(z.gte(1)), { description: 'Their live connections in the room (tabs, devices)' }),
+  since: describe(z.iso.datetime(), { description: 'When the earliest of them entered the room' }),
+});
+export const presenceListSchema = z.object({
+  room: z.string(),
+  members: describe(z.array(presenceMemberSchema), { description: 'Users online in the room, by user id' }),
+  next_cursor: describe(z.nullable(z.string()), { description: 'Pass as `cursor` for the next page (REST); null on the last page' }),
+});
+export const presenceEventSchema = z.object({
+  room: z.string(),
+  user: z.string(),
+  state: describe(z.enum(['online', 'offline']), {
+    description: `online: the user's first connection entered the room; offline: their last one left ${LIMITS.presenceGraceSeconds} s ago and they did not come back`,
+  }),
+});
+export const typingEventSchema = z.object({
+  room: z.string(),
+  user: z.string(),
+  state: z.enum(['start', 'stop']),
+  expires_in_ms: z.optional(
+    describe(z.literal(LIMITS.typingLapseMs), { description: 'With `start`: drop the indicator after this long unless another `start` comes' }),
+  ),
+});
+
 // Compile-time checks that the response schemas describe the model's types exactly.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const chatMessageMatches: Same<z.infer<typeof chatMessageSchema>, ChatMessage> = true;
+/** Readers never see an attachment's storage key; they get its signed URL and expiry. */
+type WireChatMessage = Omit<ChatMessage, 'attachment'> & {
+  attachment?: Omit<MessageAttachment, 'key' | 'url' | 'expires_at'> & { url: string; expires_at: string };
+};
+const chatMessageMatches: Same<z.infer<typeof chatMessageSchema>, WireChatMessage> = true;
 const publishedEventMatches: Same<z.infer<typeof publishedEventSchema>, PublishedEvent> = true;
 void chatMessageMatches;
 void publishedEventMatches;

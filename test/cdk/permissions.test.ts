@@ -78,6 +78,7 @@ function declared(name: FunctionName): string[] {
     if (resource === 'queue/Tasks') return stack.resolve(stack.queues.all[0]!.queue.queueArn);
     if (resource === 'parameter/auth-secret') return stack.resolve(stack.authSecret!.parameterArn);
     if (resource === 'websocket/@connections') return 'MANAGE';
+    if (resource.startsWith('bucket/Media/')) return stack.resolve(stack.media.objectsArn(resource.split('/')[2] as 'uploads' | 'media'));
     const [, table, , index] = resource.split('/') as [string, 'Connections' | 'Messages', string?, string?];
     return stack.resolve(index ? stack.data.indexArn(table, index) : stack.data.tableArn(table));
   };
@@ -95,11 +96,12 @@ describe('role policies are exactly the declared permissions', () => {
     expect([...new Set(normalized)].sort()).toEqual(declared(name));
   });
 
-  it('the REST function counts its rate limit and delivers inline: UpdateItem, DeleteItem (stale) and the byRoom index there', () => {
+  it('the REST function counts its rate limit, delivers inline and cuts removed members off: UpdateItem, DeleteItem (stale), BatchGetItem and the byRoom index there; presence reads byRoomUser', () => {
     const connections = DECLARED.http.permissions.filter((p) => p.resource.startsWith('table/Connections'));
     expect(connections).toEqual([
-      { resource: 'table/Connections', actions: ['dynamodb:DeleteItem', 'dynamodb:UpdateItem'] },
+      { resource: 'table/Connections', actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'] },
       { resource: 'table/Connections/index/byRoom', actions: ['dynamodb:Query'] },
+      { resource: 'table/Connections/index/byRoomUser', actions: ['dynamodb:Query'] },
     ]);
   });
 
@@ -112,9 +114,19 @@ describe('role policies are exactly the declared permissions', () => {
     }
   });
 
-  it('no function is granted Scan, batch or transaction actions, or DescribeTable', () => {
+  it('no function is granted Scan, batch or transaction actions, or DescribeTable, beyond the room batches', () => {
+    // Batches only where one request replaces several: the membership check (room record and
+    // member item in one BatchGetItem), a room's members written together, and the records of a
+    // room's connections read together when a member is removed.
+    const ROOM_BATCHES = new Set([
+      'dynamodb:BatchGetItem table/Rooms',
+      'dynamodb:BatchWriteItem table/Rooms',
+      'dynamodb:BatchGetItem table/Connections',
+    ]);
     for (const name of FUNCTION_NAMES) {
-      expect(granted(name).filter((p) => /Scan|Batch|Transact|DescribeTable/.test(p)), name).toEqual([]);
+      const batches = DECLARED[name].permissions.flatMap((p) => p.actions.filter((a) => /Batch/.test(a)).map((a) => `${a} ${p.resource}`));
+      expect(batches.filter((b) => !ROOM_BATCHES.has(b)), name).toEqual([]);
+      expect(granted(name).filter((p) => /Scan|Transact|DescribeTable/.test(p)), name).toEqual([]);
     }
   });
 });

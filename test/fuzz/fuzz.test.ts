@@ -14,6 +14,7 @@ import { signHs256, verifyJwt } from '../../lambdas/auth/jwt.js';
 import { ChatError } from '../../lambdas/domain/errors.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { HTTP_ROUTES, WS_ACTIONS } from '../../lambdas/shared/routes.js';
+import { routesForPath } from '../../lambdas/shared/route-match.js';
 import { connectionId, functionUrlEvent, startTestEnv, type TestEnv } from '../support/env.js';
 import { rest, wsConnect, wsSendRaw } from '../support/invoke.js';
 import { AUDIO, b64, IMAGES } from '../support/media.js';
@@ -190,7 +191,10 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
   it('REST: unknown paths, wrong methods and bad history queries', async () => {
     const routePaths = HTTP_ROUTES.map((r) => r.path);
     const badTarget = fc.oneof(
-      fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.webPath()).map(([m, p]) => [m, `/${p.replace(/^\/+/, '')}`] as const).filter(([, p]) => !routePaths.includes(p.replace(/\/+$/, ''))),
+      fc
+        .tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.webPath())
+        .map(([m, p]) => [m, `/${p.replace(/^\/+/, '')}`] as const)
+        .filter(([, p]) => routesForPath(p.replace(/\/+$/, '')).length === 0),
       fc.tuple(fc.constantFrom('PUT', 'DELETE', 'PATCH'), fc.constantFrom(...routePaths)),
       fc
         .record({
@@ -200,6 +204,16 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
         .map((q) => ['GET', `/api/messages?${new URLSearchParams(q)}`] as const),
       fc.string({ minLength: 1, maxLength: 30 }).map((before) => ['GET', `/api/messages?before=${encodeURIComponent(before)}`] as const),
       fc.constantFrom('has space', 'a/b', 'x'.repeat(65)).map((room) => ['GET', `/api/messages?room=${encodeURIComponent(room)}`] as const),
+      // Presence: a bad room in the path, bad paging.
+      fc.constantFrom('has space', 'x'.repeat(65), 'ünï', '#hash', '%').map((room) => ['GET', `/api/rooms/${encodeURIComponent(room)}/presence`] as const),
+      fc
+        .record({
+          limit: fc.oneof(fc.constantFrom('0', '-1', '1.5', 'abc', '101', ''), fc.integer({ min: LIMITS.presencePageUsers + 1 }).map(String)),
+          cursor: fc.constantFrom('ok', 'has space', '!!', 'x'.repeat(401)),
+        })
+        .chain((q) => fc.constantFrom({ limit: q.limit }, { cursor: q.cursor }, { limit: '5', cursor: q.cursor }))
+        .filter((q) => !('cursor' in q) || q.cursor !== 'ok')
+        .map((q) => ['GET', `/api/rooms/general/presence?${new URLSearchParams(q as Record<string, string>)}`] as const),
     );
     await fc.assert(
       fc.asyncProperty(badTarget, async ([method, target]) => {
@@ -209,6 +223,78 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
       }),
       { seed: SEED + 3, numRuns: runs(1200), endOnFailure: true },
     );
+  });
+
+  it('REST: room routes with invalid bodies, path parameters, cursors and limits', async () => {
+    const badUser = fc.oneof(notAString, fc.constantFrom('', 'has space', 'tab\there', 'x'.repeat(LIMITS.userIdMaxChars + 1), '\u0000', 'nl\n'));
+    const badUserText = badUser.filter((u): u is string => typeof u === 'string' && u !== '');
+    const badRoomText = badRoom.filter((r): r is string => typeof r === 'string' && r !== '');
+    const notObject = fc.oneof(fc.constant(null), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.integer(), fc.string());
+    const visibility = fc.constantFrom('public', 'private');
+    const createBody = fc.oneof(
+      fc.record({ visibility }), // no name
+      fc.record({ name: badRoom, visibility }),
+      fc.record({ name: fc.constant('fuzz-room'), visibility: fc.oneof(notAString, fc.string({ maxLength: 10 }).filter((v) => v !== 'public' && v !== 'private')) }),
+      fc.record({
+        name: fc.constant('fuzz-room'),
+        visibility,
+        members: fc.oneof(
+          fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.string()),
+          fc.array(badUser, { minLength: 1, maxLength: 3 }),
+          fc.constant(Array.from({ length: LIMITS.roomInitialMembersMax + 1 }, (_, i) => `u${i}`)),
+        ),
+      }),
+      fc.string({ maxLength: 20 }).map((s) => ({ name: `dm:${s.replace(/[^A-Za-z0-9]/g, '')}`, visibility: 'private' })),
+      notObject,
+    );
+    // The caller (auth off) is `anonymous`: a direct room with yourself is invalid too.
+    const userBody = fc.oneof(fc.record({ user: badUser }), fc.constant({}), notObject);
+    const request = fc.oneof(
+      createBody.map((body) => ['POST', '/api/rooms', body] as const),
+      fc.oneof(userBody, fc.constant({ user: 'anonymous' })).map((body) => ['POST', '/api/rooms/direct', body] as const),
+      fc.oneof(
+        badRoomText.map((room) => ['POST', `/api/rooms/${encodeURIComponent(room)}/members`, { user: 'someone' }] as const),
+        userBody.map((body) => ['POST', '/api/rooms/fuzz-room/members', body] as const),
+        badRoomText.map((room) => ['DELETE', `/api/rooms/${encodeURIComponent(room)}/members/someone`, undefined] as const),
+        badUserText.map((user) => ['DELETE', `/api/rooms/fuzz-room/members/${encodeURIComponent(user)}`, undefined] as const),
+        fc.constantFrom('%E0%A4%A', '%', '%ZZ').map((bad) => ['DELETE', `/api/rooms/fuzz-room/members/${bad}`, undefined] as const),
+      ),
+      fc
+        .oneof(
+          fc.record({ limit: fc.oneof(fc.constantFrom('0', '-1', '1.5', 'abc', '1e9', ''), fc.integer({ min: LIMITS.roomsMaxPage + 1 }).map(String)) }),
+          fc.record({
+            cursor: fc.oneof(
+              fc.string({ minLength: 1, maxLength: 40 }),
+              fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
+              fc.constantFrom({ p: 'other' }, { p: 'mine', a: 'has space' }, { p: 'public', a: 7 }, { p: 'mine', a: 'x'.repeat(65) }).map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
+              fc.constant('x'.repeat(1025)),
+            ),
+          }),
+        )
+        .filter((q) => {
+          // Only cursors the service cannot have issued.
+          if (!('cursor' in q)) return true;
+          try {
+            const v = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as { p?: unknown; a?: unknown };
+            return !((v?.p === 'mine' || v?.p === 'public') && (v.a === undefined || (typeof v.a === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v.a))));
+          } catch {
+            return true;
+          }
+        })
+        .map((q) => ['GET', `/api/rooms?${new URLSearchParams(q as Record<string, string>)}`, undefined] as const),
+    );
+    await fc.assert(
+      fc.asyncProperty(request, async ([method, target, body]) => {
+        count('rest-rooms');
+        const res = await rest(method, target, body === undefined ? {} : { body: JSON.stringify(body) });
+        assertClientError(res.status, res.raw);
+      }),
+      { seed: SEED + 8, numRuns: runs(1500), endOnFailure: true },
+    );
+    // No room was created by any of them.
+    const listed = await rest('GET', '/api/rooms?limit=100');
+    expect(listed.status).toBe(200);
+    expect(listed.body.rooms).toEqual([]);
   });
 
   it('WebSocket: frames that are not JSON envelopes, unknown actions, invalid action data', async () => {
@@ -237,6 +323,19 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
         }),
       fc.record({ action: fc.constant('join'), data: fc.oneof(fc.record({ room: badRoom }), fc.constant({}), fc.constant(null)) }).map((v) => JSON.stringify(v)),
       fc.record({ action: fc.constant('resume'), data: fc.record({ after: fc.oneof(oddString, notAString) }) }).map((v) => JSON.stringify(v)),
+      fc.record({ action: fc.constant('presence'), data: fc.oneof(fc.record({ room: badRoom }), fc.integer(), fc.string(), fc.array(fc.jsonValue())) }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          action: fc.constant('typing'),
+          data: fc.oneof(
+            fc.record({ state: fc.oneof(notAString, fc.constantFrom('', 'START', 'typing', 'stop ')) }),
+            fc.record({ state: fc.constantFrom('start', 'stop'), room: badRoom }),
+            fc.constant({}),
+            fc.constant(null),
+            fc.integer(),
+          ),
+        })
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(frame, async (text) => {
@@ -259,6 +358,9 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.record({ kind: fc.constantFrom('fanout', 'greet', 'other'), key: fc.oneof(notAString, fc.constant('')) }).map((v) => JSON.stringify(v)),
       fc.record({ kind: fc.constant('fanout'), key: fc.constant('k'), audience: fc.oneof(fc.record({ type: fc.constantFrom('room', 'nope') }), fc.constant({ type: 'connections', members: [] })), event: fc.constant({ event: 'message', data: {} }) }).map((v) => JSON.stringify(v)),
+      fc
+        .record({ kind: fc.constant('presence_check'), room: fc.oneof(notAString, fc.constantFrom('', 'x'.repeat(65))), user: fc.constantFrom('alice', ''), leftAt: fc.oneof(notAString, fc.constantFrom(-1, 1.5)) })
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(body, { minLength: 1, maxLength: 5 }), async (bodies) => {

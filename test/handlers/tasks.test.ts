@@ -183,14 +183,15 @@ describe('greeting', () => {
     const id = connectionId('g-');
     await wsConnect(id, { query: { room: 'lobby' } });
     const records = await env.receiveRecords();
-    expect(records.map((r) => taskOf(r.body))).toEqual([
+    // Besides the greeting, the first connection of a user in a room queues its `online` fan-out.
+    expect(records.map((r) => taskOf(r.body)).filter((t) => t.kind === 'greet')).toEqual([
       {
         kind: 'greet',
         connectionId: id,
         frames: [JSON.stringify({ event: 'connected', data: { connection_id: id, room: 'lobby', user: 'anonymous', message: 'Connected to chat server' } })],
       },
     ]);
-    expect(records[0]!.messageAttributes.kind).toMatchObject({ dataType: 'String', stringValue: 'greet' });
+    expect(records.find((r) => taskOf(r.body).kind === 'greet')!.messageAttributes.kind).toMatchObject({ dataType: 'String', stringValue: 'greet' });
     expect(await env.processRecords(records)).toEqual({ batchItemFailures: [] });
     await env.deleteRecords(records);
     expect(env.gateway.eventsFor(id)).toEqual([

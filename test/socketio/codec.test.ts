@@ -282,10 +282,14 @@ describe('connection lifecycle with Socket.IO connections', () => {
       },
       get: async (id) => records.get(id),
       remove: async (id) => {
+        const record = records.get(id);
         records.delete(id);
+        return record;
       },
       removeStale: async (id) => {
+        const record = records.get(id);
         records.delete(id);
+        return record;
       },
       setRoom: async () => undefined,
       listRoom: async () => ({ members: [] }),
