@@ -110,6 +110,7 @@ export const uploadRequestSchema = z.object({
   format: z.string({ error: 'format must be a string' }).check(z.maxLength(16, 'format is at most 16 characters')),
   size: z.number({ error: 'size must be a number of bytes' }).check(z.int('size must be an integer'), z.gte(1, 'size must be at least 1')),
 });
+
 // Rooms (private rooms and direct messages).
 
 /** A user id as tokens carry it (`sub`): no whitespace or control characters. */

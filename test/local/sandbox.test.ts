@@ -40,7 +40,7 @@ beforeAll(async () => {
   const local: LocalResources = {
     region: 'us-east-1',
     account: '000000000000',
-    tables: { Connections: { name: 't-Connections', arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/t-Connections' }, Messages: { name: 't-Messages', arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/t-Messages' } },
+    tables: { Connections: { name: 't-Connections', arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/t-Connections' }, Messages: { name: 't-Messages', arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/t-Messages' }, Rooms: { name: 't-Rooms', arn: 'arn:aws:dynamodb:us-east-1:000000000000:table/t-Rooms' } },
     queues: { Tasks: { url: 'http://127.0.0.1:2/000000000000/t-Tasks', arn: 'arn:aws:sqs:us-east-1:000000000000:t-Tasks', dlqUrl: 'http://127.0.0.1:2/000000000000/t-Tasks-dlq', dlqArn: 'arn:aws:sqs:us-east-1:000000000000:t-Tasks-dlq' } },
     webSocket: { apiId: 'wsapi', managementBase: 'http://127.0.0.1:4', wsBase: 'ws://127.0.0.1:5' },
     functionUrl: 'http://127.0.0.1:6/',
