@@ -6,7 +6,7 @@
  * constructs the AWS SDK clients the function's bundle holds. Each spawn also records what the
  * module did while loading: network calls (net/tls/dns/http/fetch), timers, and file reads.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,11 @@ import { build } from 'esbuild';
 import { FUNCTIONS, type FunctionName } from '../lambdas/shared/routes.js';
 import { esbuildOptionsFor, PROJECT_ROOT } from '../lib/bundling.js';
 import { measureBundles } from './bundle-sizes.js';
+import { type ClientSpec, clientsOf, floorSource } from './lib/cold-floor.js';
+import { type ColdTarget, startColdTarget } from './lib/cold-target.js';
 import { median, round } from './lib/stats.js';
+
+export { clientsOf } from './lib/cold-floor.js';
 
 export interface ColdStartOptions {
   /** Output folder (bundles, floors); under bench/out by default. */
@@ -42,8 +46,16 @@ export interface ColdStartFunction {
   loadMs: number;
   sdkFloorMs: number;
   sdkFloorKb: number;
-  /** Median over rounds of load / SDK floor, both spawned in the same round (target ≤ 1.2). */
+  /** Median over rounds of load / SDK floor, both spawned in the same round. */
   ratio: number;
+  /** Module load plus the first invocation (a representative event against the emulators), median. */
+  firstMs: number;
+  /** The floor's load plus its first invocation (one call per SDK client), median. */
+  sdkFloorFirstMs: number;
+  /** Median over rounds of (load + first invocation) / the floor's (target ≤ 1.2). */
+  firstRatio: number;
+  /** What the first invocations answered (`status:200`, `policy:Allow`, `bytes:...`), distinct. */
+  firstStatuses: string[];
   checks: LoadChecks;
   topPackages: { name: string; kb: number }[];
 }
@@ -51,56 +63,8 @@ export interface ColdStartFunction {
 export interface ColdStartResult {
   node: string;
   spawns: number;
-  emptyFloor: { kb: number; loadMs: number };
+  emptyFloor: { kb: number; loadMs: number; firstMs: number };
   functions: ColdStartFunction[];
-}
-
-interface ClientSpec {
-  label: string;
-  /** Import lines and the construction expression of the floor handler. */
-  imports: string;
-  construct: string;
-}
-
-/** Which SDK clients a bundle holds, from its esbuild inputs. */
-export function clientsOf(inputs: string[]): ClientSpec[] {
-  const has = (fragment: string) => inputs.some((i) => i.includes(fragment));
-  const specs: ClientSpec[] = [];
-  if (has('node_modules/@aws-sdk/client-dynamodb/')) {
-    const doc = has('node_modules/@aws-sdk/lib-dynamodb/');
-    specs.push({
-      label: doc ? 'DynamoDB (document client)' : 'DynamoDB',
-      imports: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';${doc ? "\nimport { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';" : ''}`,
-      construct: doc ? 'DynamoDBDocumentClient.from(new DynamoDBClient({}))' : 'new DynamoDBClient({})',
-    });
-  }
-  if (has('node_modules/@aws-sdk/client-sqs/')) {
-    specs.push({
-      label: 'SQS',
-      imports: "import { SQSClient } from '@aws-sdk/client-sqs';",
-      construct: 'new SQSClient({})',
-    });
-  }
-  if (has('node_modules/@aws-sdk/client-apigatewaymanagementapi/')) {
-    specs.push({
-      label: '@connections',
-      imports: "import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';",
-      construct: "new ApiGatewayManagementApiClient({ endpoint: 'https://example.execute-api.us-east-1.amazonaws.com/prod' })",
-    });
-  }
-  if (has('node_modules/@aws-sdk/client-ssm/')) {
-    specs.push({ label: 'SSM (GetParameter)', imports: "import { SSMClient } from '@aws-sdk/client-ssm';", construct: 'new SSMClient({})' });
-  }
-  return specs;
-}
-
-function floorSource(specs: ClientSpec[]): string {
-  return [
-    ...specs.map((s) => s.imports),
-    `const clients = [${specs.map((s) => s.construct).join(', ')}];`,
-    'export const handler = async () => ({ statusCode: 200, body: String(clients.length) });',
-    '',
-  ].join('\n');
 }
 
 /**
@@ -121,11 +85,33 @@ wrap(fs.promises, 'readFile', 'readFile', (_t, a) => hits.fileReads.push(String(
 for (const n of ['setTimeout', 'setInterval', 'setImmediate']) { const o = globalThis[n]; globalThis[n] = (...a) => { hits.timers++; return o(...a); }; }
 syncBuiltinESMExports();
 globalThis.awslambda = { streamifyResponse: (fn) => fn, HttpResponseStream: { from: (stream) => stream } };
+const MARK = 'cold-start-probe:';
 const t0 = performance.now();
 const mod = await import(process.argv[1]);
 const type = typeof mod.handler;
 const ms = performance.now() - t0;
-process.stdout.write(JSON.stringify({ ms, type, ...hits }));
+const load = { network: [...hits.network], timers: hits.timers, fileReads: [...hits.fileReads] };
+// The first invocation: the event as argv[2]; a streaming function answers on a stream, timed to
+// its first bytes (a stream runs on until its end time, which no user waits for).
+let status = 'not invoked';
+if (type === 'function' && process.argv[2]) {
+  const event = JSON.parse(process.argv[2]);
+  const remaining = Number(process.argv[4] ?? 30000);
+  const context = { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, awsRequestId: 'cold-1', getRemainingTimeInMillis: () => remaining - (performance.now() - t0), callbackWaitsForEmptyEventLoop: false };
+  if (process.argv[3] === 'stream') {
+    const { PassThrough } = await import('node:stream');
+    const stream = new PassThrough();
+    const first = new Promise((resolve) => { stream.once('data', (chunk) => resolve('bytes:' + String(chunk).slice(0, 20))); stream.once('finish', () => resolve('ended')); });
+    const done = mod.handler(event, stream, context).then(() => 'returned', (error) => 'threw:' + error?.name);
+    status = await Promise.race([first, done]);
+  } else {
+    const result = await mod.handler(event, context).catch((error) => ({ threw: error?.name ?? String(error) }));
+    status = result?.threw ? 'threw:' + result.threw : result?.statusCode !== undefined ? 'status:' + result.statusCode : result?.policyDocument ? 'policy:' + result.policyDocument.Statement?.[0]?.Effect : result?.batchItemFailures ? 'failures:' + result.batchItemFailures.length : typeof result;
+  }
+}
+const firstMs = performance.now() - t0;
+// The handler logs to stdout too (as on Lambda): the result is the line after the marker.
+process.stdout.write('\\n' + MARK + JSON.stringify({ ms, firstMs, type, status, ...load }) + '\\n');
 process.exit(0);
 `;
 
@@ -150,22 +136,38 @@ function sandboxEnv(name: string): NodeJS.ProcessEnv {
   };
 }
 
+const PROBE_MARK = 'cold-start-probe:';
+
 interface Probe {
   ms: number;
+  firstMs: number;
   type: string;
+  status: string;
   network: string[];
   timers: number;
   fileReads: string[];
 }
 
-function spawnProbe(file: string, env: NodeJS.ProcessEnv): Probe {
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', PROBE, pathToFileURL(file).href], {
-    env,
-    encoding: 'utf8',
-    timeout: 30_000,
-    stdio: ['ignore', 'pipe', 'pipe'],
+interface Invocation {
+  event: unknown;
+  stream: boolean;
+  timeoutMs: number;
+}
+
+function spawnProbe(file: string, env: NodeJS.ProcessEnv, invocation?: Invocation, execArgv: string[] = []): Promise<Probe> {
+  const args = [...execArgv, '--input-type=module', '-e', PROBE, pathToFileURL(file).href];
+  if (invocation) args.push(JSON.stringify(invocation.event), invocation.stream ? 'stream' : 'plain', String(invocation.timeoutMs));
+  // Asynchronous: the emulators the first invocation calls run in this process.
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { env, encoding: 'utf8', timeout: 30_000, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${file}: ${error.message}\n${stderr.slice(-2000)}`));
+      else {
+        const line = stdout.split('\n').findLast((l) => l.startsWith(PROBE_MARK));
+        if (line) resolve(JSON.parse(line.slice(PROBE_MARK.length)) as Probe);
+        else reject(new Error(`${file}: no result\n${stdout.slice(-2000)}`));
+      }
+    });
   });
-  return JSON.parse(out) as Probe;
 }
 
 const kb = (bytes: number) => round(bytes / 1024, 1);
@@ -174,7 +176,13 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
   const outDir = resolve(options.outDir ?? join(PROJECT_ROOT, 'bench', 'out', 'cold'));
   const spawns = options.spawns ?? 15;
   const names = options.functions ?? (Object.keys(FUNCTIONS) as FunctionName[]);
-  const bundles = await measureBundles({ outDir: join(outDir, 'bundles'), functions: names });
+  // The emulated stack starts while the bundles build (it is the slow part of the set-up).
+  const starting = startColdTarget();
+  starting.catch(() => undefined);
+  const bundles = await measureBundles({ outDir: join(outDir, 'bundles'), functions: names }).catch(async (error) => {
+    await (await starting).stop();
+    throw error;
+  });
 
   // Floors, bundled with each function's own settings (same aliases, banner, minification).
   mkdirSync(join(outDir, 'src'), { recursive: true });
@@ -194,45 +202,63 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
     floors.set(bundle.name, { file, bytes: Object.values(result.metafile!.outputs)[0]!.bytes, specs });
   }
 
-  // Round robin: every module once per round, so a noisy moment hits all of them alike.
-  const modules: Array<{ key: string; file: string; env: NodeJS.ProcessEnv }> = [{ key: 'empty', file: emptyOut, env: sandboxEnv('empty') }];
-  for (const bundle of bundles) {
-    modules.push({ key: `fn:${bundle.name}`, file: bundle.file!, env: sandboxEnv(bundle.name) });
-    modules.push({ key: `floor:${bundle.name}`, file: floors.get(bundle.name)!.file, env: sandboxEnv(bundle.name) });
-  }
-  const samples = new Map<string, number[]>(modules.map((m) => [m.key, []]));
+  const target: ColdTarget = await starting;
+  const samples = new Map<string, Array<{ ms: number; firstMs: number }>>();
   const checks = new Map<string, Probe>();
-  for (let round_ = 0; round_ < spawns; round_++) {
-    // Every other round the floor goes first, so neither side of a pair is favoured.
-    const order = round_ % 2 === 0 ? modules : modules.map((_, i) => (i === 0 ? modules[0]! : modules[i % 2 === 1 ? i + 1 : i - 1]!));
-    for (const m of order) {
-      const probe = spawnProbe(m.file, m.env);
-      if (probe.type !== 'function') throw new Error(`${m.key}: handler is ${probe.type} after import`);
-      samples.get(m.key)!.push(probe.ms);
-      if (!checks.has(m.key)) checks.set(m.key, probe);
+  const statuses = new Map<string, Set<string>>();
+  try {
+    // Round robin: every module once per round, so a noisy moment hits all of them alike.
+    const modules: Array<{ key: string; file: string; env: NodeJS.ProcessEnv; fn?: FunctionName }> = [{ key: 'empty', file: emptyOut, env: sandboxEnv('empty') }];
+    for (const bundle of bundles) {
+      const env = target.env(bundle.name);
+      modules.push({ key: `fn:${bundle.name}`, file: bundle.file!, env, fn: bundle.name });
+      modules.push({ key: `floor:${bundle.name}`, file: floors.get(bundle.name)!.file, env, fn: bundle.name });
     }
+    for (const m of modules) samples.set(m.key, []);
+    const profileDir = process.env.BENCH_PROFILE_DIR;
+    for (let round_ = 0; round_ < spawns; round_++) {
+      // Every other round the floor goes first, so neither side of a pair is favoured.
+      const order = round_ % 2 === 0 ? modules : modules.map((_, i) => (i === 0 ? modules[0]! : modules[i % 2 === 1 ? i + 1 : i - 1]!));
+      for (const m of order) {
+        const invocation: Invocation = m.fn
+          ? { event: target.event(m.fn), stream: m.fn === 'sse' && m.key.startsWith('fn:'), timeoutMs: target.timeoutMs(m.fn) }
+          : { event: {}, stream: false, timeoutMs: 3000 };
+        const execArgv = profileDir && round_ === 0 ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, m.key.replace(':', '-'))}`] : [];
+        const probe = await spawnProbe(m.file, m.env, invocation, execArgv);
+        if (probe.type !== 'function') throw new Error(`${m.key}: handler is ${probe.type} after import`);
+        samples.get(m.key)!.push({ ms: probe.ms, firstMs: probe.firstMs });
+        if (!checks.has(m.key)) checks.set(m.key, probe);
+        if (!statuses.has(m.key)) statuses.set(m.key, new Set());
+        statuses.get(m.key)!.add(probe.status);
+      }
+    }
+  } finally {
+    await target.stop();
   }
-  // Each function and its floor are spawned back to back in every round: the ratio is the median
+  // Each function and its floor are spawned back to back in every round: a ratio is the median
   // of the per-round ratios, so a noisy round (other work on the machine) cancels out in the pair.
-  const pairedRatio = (name: FunctionName) => {
+  const pairedRatio = (name: FunctionName, pick: 'ms' | 'firstMs') => {
     const fn = samples.get(`fn:${name}`)!;
     const floor = samples.get(`floor:${name}`)!;
-    return median(fn.map((ms, i) => ms / floor[i]!));
+    return median(fn.map((s, i) => s[pick] / floor[i]![pick]));
   };
+  const med = (key: string, pick: 'ms' | 'firstMs') => median(samples.get(key)!.map((s) => s[pick]));
 
   const functions: ColdStartFunction[] = bundles.map((bundle) => {
     const floor = floors.get(bundle.name)!;
-    const loadMs = median(samples.get(`fn:${bundle.name}`)!);
-    const sdkFloorMs = median(samples.get(`floor:${bundle.name}`)!);
     const probe = checks.get(`fn:${bundle.name}`)!;
     return {
       name: bundle.name,
       kb: bundle.kb,
       clients: floor.specs.map((s) => s.label),
-      loadMs: round(loadMs, 1),
-      sdkFloorMs: round(sdkFloorMs, 1),
+      loadMs: round(med(`fn:${bundle.name}`, 'ms'), 1),
+      sdkFloorMs: round(med(`floor:${bundle.name}`, 'ms'), 1),
       sdkFloorKb: kb(floor.bytes),
-      ratio: round(pairedRatio(bundle.name), 2),
+      ratio: round(pairedRatio(bundle.name, 'ms'), 2),
+      firstMs: round(med(`fn:${bundle.name}`, 'firstMs'), 1),
+      sdkFloorFirstMs: round(med(`floor:${bundle.name}`, 'firstMs'), 1),
+      firstRatio: round(pairedRatio(bundle.name, 'firstMs'), 2),
+      firstStatuses: [...statuses.get(`fn:${bundle.name}`)!],
       // The module's own file is read by Node's loader; anything else was read by the module.
       checks: { network: probe.network, timers: probe.timers, fileReads: probe.fileReads.filter((f) => !f.endsWith(`/${bundle.name}/index.mjs`)) },
       topPackages: bundle.packages.slice(0, 5).map((p) => ({ name: p.name, kb: kb(p.bytes) })),
@@ -241,7 +267,7 @@ export async function measureColdStart(options: ColdStartOptions = {}): Promise<
   return {
     node: process.version,
     spawns,
-    emptyFloor: { kb: kb(emptyBytes), loadMs: round(median(samples.get('empty')!), 1) },
+    emptyFloor: { kb: kb(emptyBytes), loadMs: round(med('empty', 'ms'), 1), firstMs: round(med('empty', 'firstMs'), 1) },
     functions,
   };
 }

@@ -87,8 +87,10 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResults> 
     return out;
   };
 
-  results.coldStart = await step('cold', 'cold start (bundles, module load)', () =>
-    measureColdStart(quick ? { spawns: 2, functions: ['wsDisconnect', 'authorizer'] } : { spawns: 25 }),
+  // Seven rounds: every spawn also runs a first invocation against the emulated stack, which keeps
+  // the section under 90 s on a loaded 2-core machine.
+  results.coldStart = await step('cold', 'cold start (bundles, module load, first invocation)', () =>
+    measureColdStart(quick ? { spawns: 1, functions: ['wsDisconnect', 'authorizer'] } : { spawns: 7 }),
   );
   results.warmCpu = await step('warm', 'warm CPU per invocation', () => measureWarmCpu(quick ? { invocations: 5, warmup: 2 } : { invocations: 200, warmup: 30 }));
   results.postCpu = await step('warm', 'CPU per PostToConnection (SDK vs SigV4 floor)', () =>
@@ -129,7 +131,12 @@ export function evaluateTargets(r: BenchResults): Target[] {
   const targets: Target[] = [];
   if (r.coldStart) {
     for (const f of r.coldStart.functions) {
-      targets.push({ section: 'cold', target: `${f.name}: load ≤ 1.2x SDK floor`, measured: `${f.ratio}x (${f.loadMs} vs ${f.sdkFloorMs} ms)`, met: f.ratio <= 1.2 });
+      targets.push({
+        section: 'cold',
+        target: `${f.name}: load + first invocation ≤ 1.2x SDK floor`,
+        measured: `${f.firstRatio}x (${f.firstMs} vs ${f.sdkFloorFirstMs} ms; load only ${f.ratio}x)`,
+        met: f.firstRatio <= 1.2,
+      });
       targets.push({
         section: 'cold',
         target: `${f.name}: no network call at load`,
@@ -220,11 +227,26 @@ export function formatTable(r: BenchResults): string {
   out.push(`Benchmark ${r.generatedAt}${r.quick ? ' (quick)' : ''} — Node ${r.machine.node}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${(r.durationMs / 1000).toFixed(0)} s`);
   if (r.coldStart) {
     const c = r.coldStart;
-    out.push('', `1. Cold start (median of ${c.spawns} spawns; ratio = median of per-round load / SDK floor; empty handler ${c.emptyFloor.kb} KB loads in ${c.emptyFloor.loadMs} ms)`);
+    out.push(
+      '',
+      `1. Cold start (median of ${c.spawns} spawns; ratios = median of per-round function / SDK floor; first = load + first invocation; empty handler ${c.emptyFloor.kb} KB loads in ${c.emptyFloor.loadMs} ms)`,
+    );
     out.push(
       pad([
-        ['function', 'KB', 'load ms', 'SDK floor ms', 'ratio', 'net at load', 'clients'],
-        ...c.functions.map((f) => [f.name, String(f.kb), String(f.loadMs), String(f.sdkFloorMs), `${f.ratio}x`, String(f.checks.network.length), f.clients.join(', ')]),
+        ['function', 'KB', 'load ms', 'floor', 'ratio', 'first ms', 'floor', 'ratio', 'answered', 'net at load', 'clients'],
+        ...c.functions.map((f) => [
+          f.name,
+          String(f.kb),
+          String(f.loadMs),
+          String(f.sdkFloorMs),
+          `${f.ratio}x`,
+          String(f.firstMs),
+          String(f.sdkFloorFirstMs),
+          `${f.firstRatio}x`,
+          f.firstStatuses.map((s) => s.slice(0, 14).replace(/\s+/g, ' ')).join(' '),
+          String(f.checks.network.length),
+          f.clients.join(', '),
+        ]),
       ]),
     );
   }

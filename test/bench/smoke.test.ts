@@ -20,8 +20,14 @@ describe('npm run bench (quick mode)', () => {
       expect(f.loadMs).toBeGreaterThan(0);
       expect(f.sdkFloorMs).toBeGreaterThan(0);
       expect(f.ratio).toBeGreaterThan(0);
+      // Load plus a first invocation that answered (no timing asserted: shape only).
+      expect(f.firstMs).toBeGreaterThan(f.loadMs);
+      expect(f.sdkFloorFirstMs).toBeGreaterThan(f.sdkFloorMs);
+      expect(f.firstRatio).toBeGreaterThan(0);
       expect(f.checks.network).toEqual([]);
     }
+    expect(cold.functions.find((f) => f.name === 'wsDisconnect')!.firstStatuses).toEqual(['status:200']);
+    expect(cold.functions.find((f) => f.name === 'authorizer')!.firstStatuses).toEqual(['policy:Allow']);
     expect(cold.functions.find((f) => f.name === 'wsDisconnect')!.clients).toContain('DynamoDB (document client)');
 
     expect(results.warmCpu!.functions.map((f) => f.name).sort()).toEqual(['authorizer', 'http', 'tasks', 'wsConnect', 'wsDisconnect', 'wsMessage']);
