@@ -87,10 +87,10 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResults> 
     return out;
   };
 
-  // Seven rounds: every spawn also runs a first invocation against the emulated stack, which keeps
-  // the section under 90 s on a loaded 2-core machine.
+  // Five rounds: every spawn also runs a first invocation against the emulated stack (about 4 s a
+  // round on a quiet 2-core machine, 8 s under load, plus 30 s of set-up).
   results.coldStart = await step('cold', 'cold start (bundles, module load, first invocation)', () =>
-    measureColdStart(quick ? { spawns: 1, functions: ['wsDisconnect', 'authorizer'] } : { spawns: 7 }),
+    measureColdStart(quick ? { spawns: 1, functions: ['wsDisconnect', 'authorizer'] } : { spawns: 5 }),
   );
   results.warmCpu = await step('warm', 'warm CPU per invocation', () => measureWarmCpu(quick ? { invocations: 5, warmup: 2 } : { invocations: 200, warmup: 30 }));
   results.postCpu = await step('warm', 'CPU per PostToConnection (SDK vs SigV4 floor)', () =>

@@ -5,6 +5,9 @@
  * and one representative event per function. One real WebSocket client sits in `general`, so a
  * message is delivered to a live connection.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { silentLogger } from '../../local/log.js';
 import { startRuntime } from '../../local/runtime.js';
@@ -25,7 +28,13 @@ export interface ColdTarget {
 }
 
 export async function startColdTarget(): Promise<ColdTarget> {
+  // The floors call what their function's role may not grant (one call per client, whatever the
+  // role): roles are not enforced here, and the decisions go to a folder of their own, not into a
+  // test run's IAM report. The functions' own grants are checked by the runtime's tests.
+  const iamLogDir = mkdtempSync(join(tmpdir(), 'cold-iam-'));
   const runtime = await startRuntime({
+    enforceIam: false,
+    iamLogDir,
     httpPort: 0,
     wsPort: 0,
     ssePort: 0,
@@ -49,6 +58,7 @@ export async function startColdTarget(): Promise<ColdTarget> {
   const identity = { userId: 'bench-user', roles: '' };
   const withAuthorizer = <T extends { requestContext: object }>(e: T) => ({ ...e, requestContext: { ...e.requestContext, authorizer: identity } });
 
+  let sseUsers = 0;
   const events: Record<FunctionName, () => unknown> = {
     http: () => {
       const e = httpEvent('GET', '/api/messages', undefined, { authorization: `Bearer ${token}` });
@@ -64,8 +74,11 @@ export async function startColdTarget(): Promise<ColdTarget> {
       ),
     authorizer: () => wsAuthorizerEvent(token),
     sse: () => {
-      const e = httpEvent('GET', '/api/events', undefined, { authorization: `Bearer ${token}`, accept: 'text/event-stream' });
-      return { ...e, rawQueryString: `room=${COLD_ROOM}&token=${token}`, queryStringParameters: { room: COLD_ROOM, token } };
+      // A user of its own per stream: the spawn exits with its stream open, and the stream's slot
+      // (LIMITS.sseStreamsPerUser per user) stays taken until its end time.
+      const own = runtime.issueToken!(`bench-sse-${++sseUsers}`);
+      const e = httpEvent('GET', '/api/events', undefined, { authorization: `Bearer ${own}`, accept: 'text/event-stream' });
+      return { ...e, rawQueryString: `room=${COLD_ROOM}&token=${own}`, queryStringParameters: { room: COLD_ROOM, token: own } };
     },
   };
   return {
@@ -84,6 +97,7 @@ export async function startColdTarget(): Promise<ColdTarget> {
     async stop() {
       client.terminate();
       await runtime.stop();
+      rmSync(iamLogDir, { recursive: true, force: true });
     },
   };
 }

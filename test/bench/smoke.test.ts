@@ -79,5 +79,5 @@ describe('npm run bench (quick mode)', () => {
 
     expect(evaluateTargets(results).length).toBeGreaterThan(5);
     expect(formatTable(results)).toContain('Targets');
-  }, 240_000);
+  }, 360_000);
 });
