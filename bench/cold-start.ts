@@ -1,10 +1,13 @@
 /**
  * 1. Cold start. Every function's bundle exactly as deployed (esbuild JS API with
- * lib/bundling.ts's options): its size, and its module-load time in a fresh `node` process
- * (median of repeated spawns: import the .mjs, touch `handler`), beside two floors bundled the same
- * way and timed in the same rounds: an empty handler, and a handler that only imports and
- * constructs the AWS SDK clients the function's bundle holds. Each spawn also records what the
- * module did while loading: network calls (net/tls/dns/http/fetch), timers, and file reads.
+ * lib/bundling.ts's options): its size, and in a fresh `node` process per spawn its module-load
+ * time and its module load plus a first invocation with a representative event, against the local
+ * runtime's emulators in the environment the template gives the function (bench/lib/cold-target.ts).
+ * Beside it, bundled the same way and spawned in the same rounds: an empty handler, and a handler
+ * that imports and constructs the SDK clients the function's bundle holds and makes one call per
+ * client on its first invocation (bench/lib/cold-floor.ts). Each spawn also records what the module
+ * did while loading: network calls (net/tls/dns/http/fetch), timers, and file reads.
+ * BENCH_PROFILE_DIR=<dir> writes a CPU profile of every spawn of the first round.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
