@@ -58,5 +58,16 @@ export const presenceCheckTaskSchema = z.object({
 });
 export type PresenceCheckTask = z.infer<typeof presenceCheckTaskSchema>;
 
-export const taskSchema = z.discriminatedUnion('kind', [fanoutTaskSchema, greetTaskSchema, presenceCheckTaskSchema]);
+/**
+ * A removed member's cut-off, run again by the task consumer (lambdas/domain/rooms-cutoff.ts): the
+ * durable half of `DELETE /api/rooms/{room}/members/{user}`. Idempotent.
+ */
+export const cutOffTaskSchema = z.object({
+  kind: z.literal('cutoff'),
+  room: str(1, 64),
+  user: str(1, 256),
+});
+export type CutOffTask = z.infer<typeof cutOffTaskSchema>;
+
+export const taskSchema = z.discriminatedUnion('kind', [fanoutTaskSchema, greetTaskSchema, presenceCheckTaskSchema, cutOffTaskSchema]);
 export type Task = z.infer<typeof taskSchema>;

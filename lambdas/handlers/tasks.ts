@@ -34,6 +34,11 @@ async function runTask(task: Task, deadline: number): Promise<void> {
     await greet(wired.greeting, task);
     return;
   }
+  if (task.kind === 'cutoff') {
+    const outcome = await wired.cutOff(task);
+    logger.info('cut-off', { room: task.room, user: task.user, connections: outcome.count });
+    return;
+  }
   if (task.kind === 'presence_check') {
     const outcome = await wired.presence.check(task);
     logger.info('presence check', { room: task.room, user: task.user, outcome });

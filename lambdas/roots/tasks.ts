@@ -8,9 +8,10 @@ import type { GreetDeps } from '../domain/connections.js';
 import type { FanoutStats } from '../domain/delivery.js';
 import { FanoutService } from '../domain/fanout.js';
 import { systemClock } from '../domain/ports.js';
-import { PresenceService } from '../domain/presence.js';
+import { PresenceService, scheduleCheck } from '../domain/presence.js';
 import { loadConfig } from '../shared/config.js';
-import { onGoneOf, presenceCheck, presenceStore } from './presence.js';
+import { checkScheduler, onGoneOf, presenceCheck, presenceStore } from './presence.js';
+import { buildCutOffTask, cutOffUses } from './rooms.js';
 import { declareRoot, uses } from './wiring.js';
 
 const connections = uses(CONNECTION_STORE_PERMISSIONS, ['get', 'listRoom', 'listShard', 'removeStale', 'shardCount']);
@@ -18,7 +19,7 @@ const ledger = uses(TASK_LEDGER_PERMISSIONS, ['isDone', 'markDone']);
 const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send', 'sendBatch']);
 const gateway = uses(GATEWAY_PERMISSIONS, ['post']);
 
-export const tasksDeclaration = declareRoot([connections, ledger, tasks, gateway, presenceCheck]);
+export const tasksDeclaration = declareRoot([connections, ledger, tasks, gateway, presenceCheck, ...cutOffUses]);
 
 export function buildTasksRoot(hooks: { onFanoutStats?: (stats: FanoutStats) => void } = {}) {
   const config = loadConfig();
@@ -42,5 +43,8 @@ export function buildTasksRoot(hooks: { onFanoutStats?: (stats: FanoutStats) => 
       await fanout.run(task);
     },
   });
-  return { greeting, fanout, presence };
+  // A removal's cut-off run again (rooms.ts); `offline` follows the grace period as after a leave.
+  const schedule = checkScheduler(queue);
+  const cutOff = buildCutOffTask(config, (room, user) => scheduleCheck(schedule, config.presenceGraceSeconds, room, user, Date.now()));
+  return { greeting, fanout, presence, cutOff };
 }

@@ -111,6 +111,11 @@ export const LIMITS = {
   typingIntervalMs: 2000,
   /** A `start` lapses this long after it was sent unless another follows (the event says so). */
   typingLapseMs: 6000,
+  /**
+   * Rooms: a member's removal runs its cut-off again this long after (an SQS delay), catching a
+   * connection the first pass could not see yet (index propagation) or could not reach (a failure).
+   */
+  roomCutoffSweepSeconds: 10,
 } as const;
 
 /** Largest content string a message may carry, derived from the media limit. */
