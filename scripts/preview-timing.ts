@@ -1,7 +1,7 @@
 /**
  * Time and memory of one preview (decode, box-downscale, encode) as the tasks function runs it: the
  * preview code bundled with the tasks function's esbuild options, run on a photo-like JPEG and PNG
- * of about 5 MB (and the largest JPEG the pixel cap lets through).
+ * of about 5 MB, and the largest PNG and JPEG the pixel cap lets through.
  *
  *   npx tsx scripts/preview-timing.ts
  *
@@ -46,6 +46,8 @@ try {
   const files = [
     { name: 'JPEG 4000x3000 (12 MP)', format: 'jpg' as const, bytes: jpeg.encode({ width: 4000, height: 3000, data: photo(4000, 3000, 40) }, 92).data },
     { name: 'PNG 1600x1200 (1.9 MP)', format: 'png' as const, bytes: PNG.sync.write(Object.assign(new PNG({ width: 1600, height: 1200 }), { data: photo(1600, 1200, 40) })) },
+    // A decode bomb: 40 MP of one colour compresses to 160 KB.
+    { name: 'PNG 6400x6250 (40 MP, flat)', format: 'png' as const, bytes: PNG.sync.write(Object.assign(new PNG({ width: 6400, height: 6250 }), { data: Buffer.alloc(6400 * 6250 * 4, 200) })) },
     { name: 'JPEG 7000x5700 (39.9 MP)', format: 'jpg' as const, bytes: jpeg.encode({ width: 7000, height: 5700, data: photo(7000, 5700, 12) }, 80).data },
   ];
   console.log(`tasks function: ${FUNCTIONS.tasks.memoryMb} MB, ${FUNCTIONS.tasks.timeoutSeconds} s; node ${process.version}`);
