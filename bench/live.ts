@@ -5,9 +5,17 @@
  * messages per second and send-to-receive latency percentiles, with the same workload, in the same
  * run, against the local runtime (the service), a plain `ws` broadcast server (the floor) and a
  * Socket.IO server (the peer). Servers run in a process of their own; clients in this one.
+ *
+ * Beside the closed-loop rounds, open-loop workloads (`workloads`): S senders each send at a fixed
+ * rate for a while, whatever the server keeps up with, so the delivered rate can fall behind the
+ * offered one (the issue's 100 clients / 4 senders at 1 msg/s and 200 clients / 5 senders at 4 msg/s).
+ * The runtime runs with auth on as deployed (every client connects with a token through the
+ * `$connect` authorizer) and the rate limits raised for the run through CDK context.
  */
+import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { hs256Token } from './lib/events.js';
 import { startLiveServer, type ServerKind } from './lib/live-server.js';
 import { type Distribution, distribution, round, sleep } from './lib/stats.js';
 
@@ -20,6 +28,39 @@ export interface LiveOptions {
   /** Task queue pollers of the runtime (Lambda's event source starts with five). */
   pollers?: number;
   roundTimeoutMs?: number;
+  /** Open-loop workloads, run after the rounds of each server. */
+  workloads?: RateWorkload[];
+  /** Sandboxes per function of the runtime (default: the runtime's). */
+  maxSandboxes?: number;
+}
+
+/** S senders each sending `perSecond` messages a second for `durationMs` to a room of K clients. */
+export interface RateWorkload {
+  clients: number;
+  senders: number;
+  perSecond: number;
+  durationMs: number;
+  /** After the last send, how long to wait for the stragglers before counting the rest lost. */
+  drainMs?: number;
+  /** What the target judges: p95 against the ws floor's, or the delivered rate (and p95 < 1 s). */
+  judge?: 'latency' | 'throughput';
+}
+
+export interface RateRun {
+  server: ServerKind;
+  judge: 'latency' | 'throughput';
+  clients: number;
+  senders: number;
+  perSecond: number;
+  durationMs: number;
+  /** Deliveries per second the workload offers: senders x perSecond x (clients - 1). */
+  offeredPerSecond: number;
+  /** Deliveries per second from the first send to the last delivery. */
+  deliveredPerSecond: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  latencyMs: Distribution;
 }
 
 export interface LiveRun {
@@ -38,6 +79,10 @@ export interface LiveRun {
 
 export interface LiveResult {
   runs: LiveRun[];
+  /** The open-loop workloads, per server. */
+  rateRuns: RateRun[];
+  /** Per workload: service / floor and service / peer. */
+  rateRatios: Array<{ clients: number; senders: number; perSecond: number; p95VsFloor: number; p95VsPeer: number; deliveredVsOffered: number }>;
   /** Per client count: service / floor and service / peer (p95 latency and throughput). */
   ratios: Array<{ clients: number; p95VsFloor: number; p95VsPeer: number; throughputVsFloor: number; throughputVsPeer: number }>;
 }
@@ -50,9 +95,9 @@ interface BenchClient {
 
 const now = () => performance.timeOrigin + performance.now();
 
-function jsonClient(url: string, room: string, timeoutMs: number): Promise<BenchClient> {
+function jsonClient(url: string, room: string, timeoutMs: number, user: string, token: string): Promise<BenchClient> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url}/?room=${encodeURIComponent(room)}`, { perMessageDeflate: false });
+    const ws = new WebSocket(`${url}/?room=${encodeURIComponent(room)}&token=${token}`, { perMessageDeflate: false });
     const listeners: Array<(content: string) => void> = [];
     const timer = setTimeout(() => {
       ws.terminate();
@@ -66,7 +111,7 @@ function jsonClient(url: string, room: string, timeoutMs: number): Promise<Bench
           ready = true;
           clearTimeout(timer);
           resolve({
-            send: (t) => ws.send(JSON.stringify({ action: 'send_text', data: { text: t, sender: 'bench' } })),
+            send: (t) => ws.send(JSON.stringify({ action: 'send_text', data: { text: t, sender: user } })),
             onContent: (l) => listeners.push(l),
             close: () => ws.close(1000),
           });
@@ -84,9 +129,9 @@ function jsonClient(url: string, room: string, timeoutMs: number): Promise<Bench
   });
 }
 
-function socketioClient(url: string, room: string, timeoutMs: number): Promise<BenchClient> {
+function socketioClient(url: string, room: string, timeoutMs: number, user: string, token: string): Promise<BenchClient> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = io(url, { transports: ['websocket'], query: { room }, forceNew: true, reconnection: false, timeout: timeoutMs });
+    const socket: Socket = io(url, { transports: ['websocket'], query: { room, token }, forceNew: true, reconnection: false, timeout: timeoutMs });
     const listeners: Array<(content: string) => void> = [];
     const timer = setTimeout(() => {
       socket.close();
@@ -98,7 +143,7 @@ function socketioClient(url: string, room: string, timeoutMs: number): Promise<B
     socket.once('connected', () => {
       clearTimeout(timer);
       resolve({
-        send: (t) => socket.emit('send_text', { text: t, sender: 'bench' }),
+        send: (t) => socket.emit('send_text', { text: t, sender: user }),
         onContent: (l) => listeners.push(l),
         close: () => socket.close(),
       });
@@ -124,11 +169,16 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number
   return out;
 }
 
-async function runOne(kind: ServerKind, url: string, k: number, senders: number, rounds: number, roundTimeoutMs: number): Promise<LiveRun> {
+/** K clients in a fresh room, each a user of its own with its token (the runtime checks them; the others ignore them); a sender names itself. */
+async function connectClients(kind: ServerKind, url: string, k: number, secret: string): Promise<BenchClient[]> {
   const room = `live-${k}-${Date.now().toString(36)}`;
-  const connectStart = now();
   const open = kind === 'socketio' ? socketioClient : jsonClient;
-  const clients = await mapLimit(Array.from({ length: k }), 50, () => open(url, room, 60_000));
+  return mapLimit(Array.from({ length: k }), 50, (_, i) => open(url, room, 60_000, `bench-${i}`, hs256Token(secret, { sub: `bench-${i}`, roles: [], iss: 'chat-local-runtime' })));
+}
+
+async function runOne(kind: ServerKind, url: string, k: number, senders: number, rounds: number, roundTimeoutMs: number, secret: string): Promise<LiveRun> {
+  const connectStart = now();
+  const clients = await connectClients(kind, url, k, secret);
   const connectMs = now() - connectStart;
   await sleep(200);
 
@@ -173,17 +223,79 @@ async function runOne(kind: ServerKind, url: string, k: number, senders: number,
   };
 }
 
+/** One open-loop workload: every sender on its own fixed schedule, staggered across the period. */
+async function runRate(kind: ServerKind, url: string, w: RateWorkload, secret: string): Promise<RateRun> {
+  const clients = await connectClients(kind, url, w.clients, secret);
+  await sleep(200);
+  const latencies: number[] = [];
+  let received = 0;
+  let lastReceive = 0;
+  for (const c of clients) {
+    c.onContent((content) => {
+      const parts = content.split('|');
+      if (parts[0] !== 'r') return;
+      const t = now();
+      latencies.push(t - Number(parts[2]));
+      received++;
+      lastReceive = t;
+    });
+  }
+  const periodMs = 1000 / w.perSecond;
+  const perSender = Math.max(1, Math.round((w.durationMs / 1000) * w.perSecond));
+  const start = now();
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: w.senders }, async (_, s) => {
+      for (let i = 0; i < perSender; i++) {
+        // Absolute schedule: a late timer does not push the following sends back.
+        const due = start + (s * periodMs) / w.senders + i * periodMs;
+        const wait = due - now();
+        if (wait > 0) await sleep(wait);
+        clients[s]!.send(`r|${s}-${i}|${now()}`);
+        sent++;
+      }
+    }),
+  );
+  const expected = sent * (w.clients - 1);
+  const end = Date.now() + (w.drainMs ?? 10_000);
+  while (received < expected && Date.now() < end) await sleep(10);
+  const busyMs = Math.max(1, (received > 0 ? lastReceive : now()) - start);
+  for (const c of clients) c.close();
+  await sleep(300);
+  return {
+    server: kind,
+    judge: w.judge ?? 'latency',
+    clients: w.clients,
+    senders: w.senders,
+    perSecond: w.perSecond,
+    durationMs: w.durationMs,
+    offeredPerSecond: w.senders * w.perSecond * (w.clients - 1),
+    deliveredPerSecond: round((received / busyMs) * 1000, 0),
+    expected,
+    delivered: received,
+    lost: expected - received,
+    latencyMs: distribution(latencies),
+  };
+}
+
 export async function measureLive(options: LiveOptions = {}): Promise<LiveResult> {
   const ks = options.clients ?? [100, 1000];
   const senders = options.senders ?? 4;
   const rounds = options.rounds ?? ((k: number) => (k <= 100 ? 10 : 3));
   const servers = options.servers ?? ['runtime', 'ws', 'socketio'];
+  const workloads = options.workloads ?? [];
+  const secret = randomBytes(24).toString('base64url');
   const runs: LiveRun[] = [];
-  for (const k of ks) {
+  const rateRuns: RateRun[] = [];
+  const needs = [...ks.map((k) => ({ k, w: undefined })), ...workloads.map((w) => ({ k: w.clients, w }))];
+  for (const { k, w } of needs) {
     for (const kind of servers) {
-      const server = await startLiveServer(kind, { pollers: options.pollers ?? 5 });
+      // A fresh server per workload: what one left behind (a backlog, closing connections) must
+      // not count against the next.
+      const server = await startLiveServer(kind, { pollers: options.pollers ?? 5, authSecret: secret, ...(options.maxSandboxes ? { maxSandboxes: options.maxSandboxes } : {}) });
       try {
-        runs.push(await runOne(kind, server.url, k, senders, rounds(k), options.roundTimeoutMs ?? 30_000));
+        if (w) rateRuns.push(await runRate(kind, server.url, w, secret));
+        else runs.push(await runOne(kind, server.url, k, senders, rounds(k), options.roundTimeoutMs ?? 30_000, secret));
       } finally {
         await server.stop();
       }
@@ -203,5 +315,18 @@ export async function measureLive(options: LiveOptions = {}): Promise<LiveResult
       throughputVsPeer: ratio(svc?.deliveredPerSecond, peer?.deliveredPerSecond),
     };
   });
-  return { runs, ratios };
+  const rateRatios = workloads.map((w) => {
+    const of = (kind: ServerKind) => rateRuns.find((r) => r.clients === w.clients && r.senders === w.senders && r.perSecond === w.perSecond && r.server === kind);
+    const svc = of('runtime');
+    const ratio = (a?: number, b?: number) => (a !== undefined && b ? round(a / b, 2) : Number.NaN);
+    return {
+      clients: w.clients,
+      senders: w.senders,
+      perSecond: w.perSecond,
+      p95VsFloor: ratio(svc?.latencyMs.p95, of('ws')?.latencyMs.p95),
+      p95VsPeer: ratio(svc?.latencyMs.p95, of('socketio')?.latencyMs.p95),
+      deliveredVsOffered: ratio(svc?.deliveredPerSecond, svc?.offeredPerSecond),
+    };
+  });
+  return { runs, ratios, rateRuns, rateRatios };
 }

@@ -23,9 +23,16 @@ export interface ManagementDeps {
   closeConnection(conn: Connection, code: number, reason: string): void;
 }
 
-export function managementHandler(deps: ManagementDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+/**
+ * Serves one `@connections` request. `body`: the request body when the caller has read it already
+ * (the IAM gate in front of this endpoint reads it to authorize the call, then hands the request
+ * on in process rather than over a second loopback HTTP hop).
+ */
+export type ManagementHandler = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => Promise<void>;
+
+export function managementHandler(deps: ManagementDeps): ManagementHandler {
   const { stage, messageLimit, connections, faults, sendMessage, closeConnection } = deps;
-  return async (req: IncomingMessage, res: ServerResponse) => {
+  return async (req: IncomingMessage, res: ServerResponse, preRead?: Buffer) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const match = CONNECTIONS_PATH.exec(pathname);
     if (!match) {
@@ -48,7 +55,8 @@ export function managementHandler(deps: ManagementDeps): (req: IncomingMessage, 
       case 'POST': {
         let data: Buffer;
         try {
-          data = await readBody(req, messageLimit);
+          if (preRead && preRead.length > messageLimit) throw new PayloadTooLargeError(messageLimit);
+          data = preRead ?? (await readBody(req, messageLimit));
         } catch (error) {
           if (error instanceof PayloadTooLargeError) {
             awsError(res, 413, 'PayloadTooLargeException', `Message is larger than ${messageLimit} bytes`);

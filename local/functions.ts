@@ -6,6 +6,7 @@
  * Gateway, Function URL and event source mapping in front of this; the handler tests invoke the
  * sandboxes directly, with a recording @connections endpoint as the management API.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_ENV } from '../lambdas/auth/authenticator.js';
 import type { FunctionName } from '../lambdas/shared/routes.js';
 import { TABLES } from '../lambdas/shared/resources.js';
@@ -34,6 +35,8 @@ export interface FunctionPlaneOptions {
   ssm: SsmEmulator;
   /** Base URL serving `/{stage}/@connections/{id}`: stands for `https://{api}.execute-api.{region}.amazonaws.com`. */
   managementBase: string;
+  /** The handler serving `managementBase`, when it runs in this process: its gate hands requests to it directly. */
+  management?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>;
   /** Base URL standing for `wss://{api}.execute-api.{region}.amazonaws.com` (the SSE relay's WS_URL). */
   wsBase: string;
   /** The Function URL of the SSE function (with its trailing slash, as AWS gives it). */
@@ -138,7 +141,8 @@ export async function startFunctionPlane(options: FunctionPlaneOptions): Promise
     const authority = new IamAuthority(draft, { region, account }, recorder);
     const gate = async (service: 'dynamodb' | 'sqs' | 'ssm' | 'execute-api', upstream: string | undefined) => {
       if (!upstream || !enforce) return upstream;
-      const g = await startGate({ service, upstream, authority, apiId: LOCAL_WS_API_ID, logger, faults: () => faults, rewriteOrigin: service === 'sqs' });
+      const local = service === 'execute-api' ? options.management : undefined;
+      const g = await startGate({ service, upstream, authority, apiId: LOCAL_WS_API_ID, logger, faults: () => faults, rewriteOrigin: service === 'sqs', ...(local ? { local } : {}) });
       gates.push(g);
       return g.url;
     };

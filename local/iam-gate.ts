@@ -76,6 +76,21 @@ export function iamRecorder(table: FunctionTable, logDir?: string): IamRecorder 
 interface Principal {
   fn: ResolvedFunction;
   policies: Simulation['identityPolicies'];
+  /** Whether a Resource or NotResource pattern could tell one connection id from another. */
+  namesConnections: boolean;
+}
+
+/** The Resource and NotResource patterns of a statement. */
+function resourcePatterns(statement: PolicyStatement): string[] {
+  const st = statement as { Resource?: unknown; NotResource?: unknown };
+  return [st.Resource, st.NotResource].flatMap((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])).map(String);
+}
+
+/** Whether a resource pattern can match an execute-api ARN: anything but an ARN of another service. */
+function mayMatchExecuteApi(pattern: string): boolean {
+  const [arn, partition, service] = pattern.split(':');
+  if (arn !== 'arn' || partition === undefined || service === undefined || /[*?]/.test(partition)) return true;
+  return service === 'execute-api' || /[*?]/.test(service);
 }
 
 /** Evaluates a function's calls against its role's policies (iam-simulate), with a decision cache. */
@@ -90,7 +105,9 @@ export class IamAuthority {
   ) {
     for (const fn of Object.values(table)) {
       const policies = fn.policies.map((p) => ({ name: p.name, policy: { Version: '2012-10-17', Statement: p.statements as PolicyStatement[] } }));
-      this.byKey.set(credentialsFor(fn).accessKeyId, { fn, policies: policies as Simulation['identityPolicies'] });
+      const patterns = fn.policies.flatMap((p) => (p.statements as PolicyStatement[]).flatMap((st) => resourcePatterns(st)));
+      const namesConnections = !patterns.filter(mayMatchExecuteApi).every((r) => r === '*' || r.endsWith('/*'));
+      this.byKey.set(credentialsFor(fn).accessKeyId, { fn, policies: policies as Simulation['identityPolicies'], namesConnections });
     }
   }
 
@@ -106,15 +123,29 @@ export class IamAuthority {
   async authorize(accessKeyId: string, required: RequiredAction): Promise<IamDecision> {
     const principal = this.byKey.get(accessKeyId);
     if (!principal) throw new Error(`unknown access key ${accessKeyId}`);
-    const key = `${accessKeyId}|${required.action}|${required.resource}`;
+    const key = `${accessKeyId}|${required.action}|${this.cacheResource(principal, required.resource)}`;
     let decision = this.cache.get(key);
     if (!decision) {
       decision = this.evaluate(principal, required);
       this.cache.set(key, decision);
     }
-    const result = await decision;
+    const cached = await decision;
+    const result = cached.resource === required.resource ? cached : { ...cached, resource: required.resource };
     this.recorder.record(result);
     return result;
+  }
+
+  /**
+   * The resource part of a decision's cache key. Every post names a new connection id, and a
+   * simulation costs milliseconds of the runtime's one event loop. When every Resource and
+   * NotResource pattern of the role that can match an execute-api ARN is `*` or ends in `/*`, and
+   * the id holds no `/`, no pattern can match one id and not another (the id is the ARN's last path
+   * segment), so all ids share one entry.
+   */
+  private cacheResource(principal: Principal, resource: string): string {
+    const at = resource.indexOf('/@connections/');
+    if (at < 0 || principal.namesConnections || resource.indexOf('/', at + '/@connections/'.length) >= 0) return resource;
+    return `${resource.slice(0, at)}/@connections/*`;
   }
 
   private async evaluate(principal: Principal, required: RequiredAction): Promise<IamDecision> {
@@ -214,6 +245,14 @@ export interface GateOptions {
    * origin to the emulator's in request bodies and back in responses, as if both were one host.
    */
   rewriteOrigin?: boolean;
+  /**
+   * The endpoint behind the gate, when it runs in this process (`@connections`): an authorized
+   * request is handed to it directly, with the body the gate has read, instead of over a second
+   * loopback HTTP connection. The SDK still calls an HTTP endpoint that answers as the service
+   * does; only the proxy hop behind it goes. While a fault injector is set, requests take the
+   * HTTP path (a `lost` fault needs the upstream's answer).
+   */
+  local?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<void>;
 }
 
 export interface Gate {
@@ -280,6 +319,11 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       return;
     }
     const injector = options.faults?.();
+    if (options.local && !injector) {
+      req.url = `${basePath}${wire.path}`;
+      await options.local(req, res, body);
+      return;
+    }
     const call: GateCall | undefined = injector ? { service: options.service, fn: fn!.name, operation: mapped!.operation, request: wire, input: parseJson(body) } : undefined;
     const fault = call ? injector!.decide(call) : undefined;
     const answer = (response: GateResponse) => {

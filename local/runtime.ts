@@ -299,6 +299,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       sqsEndpoint,
       ssm,
       managementBase: websocket.managementUrl,
+      management: websocket.management,
       wsBase: websocket.url,
       functionUrl: `${functionUrl.url}/`,
       resourcePrefix: options.resourcePrefix,

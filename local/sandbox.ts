@@ -25,6 +25,12 @@ import type { LocalResponseStream, ResponseMetadata } from './streaming-shim.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(here, 'sandbox-worker.mjs');
+/**
+ * A worker inherits the runtime's own flags by default (`--import tsx` under `npm start`), which
+ * would load a TypeScript loader and its source-map hooks into every sandbox (Lambda's runtime has
+ * neither; they cost CPU on every invocation): a sandbox gets the CPU-profile flags only.
+ */
+const SANDBOX_EXEC_ARGV = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'));
 
 /** What the sandbox worker (sandbox-worker.mjs) is started with. */
 interface SandboxInit {
@@ -103,7 +109,7 @@ class SandboxWorker {
   retiring = false;
 
   constructor(init: SandboxInit, env: Record<string, string>, options: SandboxOptions) {
-    this.worker = new Worker(WORKER, { workerData: init, env, stdout: true, stderr: true, name: init.functionName });
+    this.worker = new Worker(WORKER, { workerData: init, env, stdout: true, stderr: true, name: init.functionName, execArgv: SANDBOX_EXEC_ARGV });
     pipeOutput(this.worker, options);
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromSandbox) => {

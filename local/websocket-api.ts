@@ -39,7 +39,7 @@ import { closeServer, urlHost } from './http-api.js';
 import { authorizeConnect } from './authorizers.js';
 import { type AnyHandler, gatewayId, gatewayTime, invoke } from './lambda.js';
 import type { RuntimeLogger } from './log.js';
-import { awsError, managementHandler } from './connections-api.js';
+import { awsError, type ManagementHandler, managementHandler } from './connections-api.js';
 import { limitFrameSize, sendInFrames } from './ws-frames.js';
 
 /** Routes whose integration response is not sent back to the client. */
@@ -85,6 +85,8 @@ export interface WebSocketApi {
   connections(): ConnectionInfo[];
   /** Makes matching PostToConnection calls fail; resolves `hits` as they happen. */
   injectPostFault(fault: PostFault): { hits(): number };
+  /** The `@connections` handler itself, for the IAM gate in front of it to hand requests to in process. */
+  management: ManagementHandler;
   stop(): Promise<void>;
 }
 
@@ -415,6 +417,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
         sourceIp,
         userAgent,
       })),
+    management: onManagement,
     injectPostFault(fault) {
       const entry = { ...fault, hits: 0 };
       faults.push(entry);

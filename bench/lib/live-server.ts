@@ -39,11 +39,16 @@ export interface LiveServer extends LiveServerInfo {
 export interface LiveServerOptions {
   /** Runtime: concurrent SQS pollers of the task queue. */
   pollers?: number;
+  /** Runtime: auth on as deployed, tokens signed with this HS256 secret (the bench signs its clients' tokens). */
+  authSecret?: string;
+  /** Runtime: sandboxes per function (default: the runtime's). */
+  maxSandboxes?: number;
 }
 
 export async function startLiveServer(kind: ServerKind, options: LiveServerOptions = {}): Promise<LiveServer> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child', kind], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_PROFILE_DIR: a V8 CPU profile of the server (every thread: the runtime's main thread and each sandbox).
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}/${kind}`] : [])],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, LIVE_OPTIONS: JSON.stringify(options), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
@@ -110,6 +115,9 @@ async function runtimeServer(options: LiveServerOptions, counters: Counters) {
     ssePort: 0,
     quiet: true,
     pollers: options.pollers,
+    ...(options.authSecret ? { auth: { secret: options.authSecret } } : {}),
+    ...(options.maxSandboxes ? { maxSandboxes: options.maxSandboxes } : {}),
+    // Rate limits raised for the run, as a load-test stage would deploy them (CDK context).
     context: { ratePerConnection: 1_000_000, ratePerUser: 1_000_000 },
   });
   return { info: { url: rt.wsUrl, httpUrl: rt.httpUrl, sseStreamUrl: rt.sseStreamUrl }, stop: () => rt.stop() };

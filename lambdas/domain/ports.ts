@@ -97,8 +97,11 @@ export interface StreamLeases {
 }
 
 export interface RateCounter {
-  /** Adds one hit to `key` in the window starting at `windowStart` and returns the new count. */
-  increment(key: string, windowStart: number, expiresAt: number): Promise<number>;
+  /**
+   * Adds one hit to each of `counters`, all kept in one record (`key`, window starting at
+   * `windowStart`), in one write however many counters, and returns the new count of each.
+   */
+  increment(key: string, counters: readonly string[], windowStart: number, expiresAt: number): Promise<Record<string, number>>;
 }
 
 export interface Clock {

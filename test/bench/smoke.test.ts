@@ -30,6 +30,11 @@ describe('npm run bench (quick mode)', () => {
       expect(f.cpuMsPerInvocation).toBeGreaterThan(0);
     }
 
+    const post = results.postCpu!;
+    expect(post.posts).toBeGreaterThan(0);
+    expect(post.sdkCpuMsPerPost).toBeGreaterThan(0);
+    expect(post.floorCpuMsPerPost).toBeGreaterThan(0);
+
     const fanout = results.fanout!;
     for (const run of [...fanout.runs, ...fanout.scaled!.runs]) {
       expect(run).toMatchObject({ lost: 0, duplicates: 0, throttledNeverDelivered: 0, ok: true });
@@ -41,6 +46,13 @@ describe('npm run bench (quick mode)', () => {
     expect(results.live!.runs.map((r) => r.server)).toEqual(['runtime', 'ws', 'socketio']);
     for (const run of results.live!.runs) {
       expect(run.lost).toBe(0);
+      expect(run.latencyMs.n).toBe(run.expected);
+    }
+    // The open-loop workload against every server, the runtime with auth on.
+    expect(results.live!.rateRuns.map((r) => r.server)).toEqual(['runtime', 'ws', 'socketio']);
+    for (const run of results.live!.rateRuns) {
+      expect(run.lost).toBe(0);
+      expect(run.expected).toBeGreaterThan(0);
       expect(run.latencyMs.n).toBe(run.expected);
     }
 

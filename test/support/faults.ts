@@ -266,11 +266,13 @@ export async function startFaultProxy(upstream: { dynamoEndpoint: string; sqsEnd
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const service: ServiceName | undefined = target.startsWith('DynamoDB_') ? 'dynamodb' : target.startsWith('AmazonSQS.') ? 'sqs' : undefined;
+    const body = await readBody(req);
     if (!service) {
-      res.writeHead(404).end();
+      // Anything else (S3: attachments) goes to the emulator that serves it, with no faults.
+      const answer = await forward(upstream.sqsEndpoint, req, body);
+      res.writeHead(answer.status, answer.headers).end(answer.body);
       return;
     }
-    const body = await readBody(req);
     let input: Record<string, unknown> = {};
     try {
       input = JSON.parse(body.toString() || '{}') as Record<string, unknown>;
