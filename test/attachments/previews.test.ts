@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordOutcome } from '../../local/event-source.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
-import { getJson, postJson, uniqueRoom } from '../local/helpers.js';
+import { getJson, openWs, postJson, uniqueRoom, type WsClient } from '../local/helpers.js';
 import { waitFor } from '../support/wait.js';
 import { jpegOfSize, pngOfSize, upload } from './helpers.js';
 
@@ -24,7 +24,10 @@ beforeAll(async () => {
   alice = (await postJson(`${rt.httpUrl}/api/dev/token`, { sub: 'alice' })).body.token as string;
 }, 120_000);
 
+const clients: WsClient[] = [];
+
 afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
   rt?.tasks.off('record', onRecord);
   await rt?.stop();
 });
@@ -106,6 +109,24 @@ describe('image previews', () => {
     expect([thumb.width, thumb.height]).toEqual([32, 64]);
     const kept = decodePreview((await historyAttachment(small)).preview);
     expect([kept.width, kept.height]).toEqual([40, 30]);
+  }, 60_000);
+
+  it('live delivery has no preview (the task runs after it); `resume` replays the message with it', async () => {
+    const room = uniqueRoom('pre');
+    const reader = await openWs(`${rt.wsUrl}/?room=${encodeURIComponent(room)}&token=${alice}`);
+    clients.push(reader);
+    await reader.nextEvent('connected');
+    const anchor = await reader.request('send_text', { text: 'before the photo' }, 'message_received');
+    const attachmentId = await upload(rt.httpUrl, alice, pngFile(120, 120), 'image', 'png', 'image/png');
+    const live = reader.nextEvent('message', (f) => (f.data.attachment as { id?: string } | undefined)?.id === attachmentId, 20_000);
+    const sent = await postJson(`${rt.httpUrl}/api/message`, { type: 'image', attachment_id: attachmentId, room }, { authorization: `Bearer ${alice}` });
+    expect(sent.status).toBe(201);
+    expect((await live).data).not.toHaveProperty('attachment.preview');
+    expect((await previewTaskOf(sent.body.message.id as string))[0]).toMatchObject({ outcome: 'deleted' });
+    const replayed = reader.nextEvent('message', (f) => f.data.id === sent.body.message.id);
+    await reader.request('resume', { after: anchor.data.id }, 'resumed');
+    const thumb = decodePreview(((await replayed).data.attachment as { preview?: string }).preview);
+    expect([thumb.width, thumb.height]).toEqual([64, 64]);
   }, 60_000);
 
   it('a PNG and a JPEG whose magic bytes pass but whose data is garbage get no preview; their tasks complete once', async () => {
