@@ -69,5 +69,15 @@ export const cutOffTaskSchema = z.object({
 });
 export type CutOffTask = z.infer<typeof cutOffTaskSchema>;
 
-export const taskSchema = z.discriminatedUnion('kind', [fanoutTaskSchema, greetTaskSchema, presenceCheckTaskSchema, cutOffTaskSchema]);
+/** Makes the thumbnail of a stored image attachment message (lambdas/domain/previews.ts). */
+export const previewTaskSchema = z.object({
+  kind: z.literal('preview'),
+  room: str(1, 64),
+  messageId: str(1, 64),
+  attachmentId: str(1, 64),
+  format: z.enum(['png', 'jpg']),
+});
+export type PreviewTask = z.infer<typeof previewTaskSchema>;
+
+export const taskSchema = z.discriminatedUnion('kind', [fanoutTaskSchema, greetTaskSchema, presenceCheckTaskSchema, cutOffTaskSchema, previewTaskSchema]);
 export type Task = z.infer<typeof taskSchema>;
