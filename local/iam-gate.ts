@@ -190,9 +190,14 @@ export interface GateCall {
  * A fault for one call (resilience tests), as the network or the service would cause it:
  * - `respond`: this error answers the call, which never reaches the service;
  * - `lost`: the call reaches the service, then its answer is lost and the caller gets this error;
- * - `delay`: the call is held this long, then goes through.
+ * - `delay`: the call is held this long, then goes through;
+ * - `hold`: the call is held until `until` settles, then goes through (a test orders a race).
  */
-export type GateFault = { type: 'respond'; response: GateResponse } | { type: 'lost'; response: GateResponse } | { type: 'delay'; ms: number };
+export type GateFault =
+  | { type: 'respond'; response: GateResponse }
+  | { type: 'lost'; response: GateResponse }
+  | { type: 'delay'; ms: number }
+  | { type: 'hold'; until: Promise<unknown> };
 
 export interface FaultInjector {
   /** The fault for this call, or undefined to let it through. */
@@ -335,6 +340,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       return;
     }
     if (fault?.type === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    if (fault?.type === 'hold') await fault.until.catch(() => undefined);
     if (call && fault?.type !== 'lost') res.on('finish', () => injector!.completed?.(call, res.statusCode));
     const origin = gateOrigin ?? '';
     const rewrite = options.rewriteOrigin === true && origin !== '';

@@ -180,10 +180,12 @@ export class DynamoRoomConnections implements RoomConnections {
   ) {}
 
   async getMany(connectionIds: string[]): Promise<ConnectionRecord[]> {
+    // Strongly consistent: a connection that entered the room a moment ago must not be missed.
     const rows = await batchGet(
       this.client,
       this.table,
       connectionIds.map((pk) => ({ pk })),
+      true,
     );
     return rows.map((row) => ({
       connectionId: row.pk as string,

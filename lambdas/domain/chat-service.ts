@@ -9,6 +9,7 @@ import type { AcceptedAttachment, AttachmentService } from './attachments.js';
 import { assertFitsOneFrame, buildAttachmentMessage, buildMessage, type DraftMessage } from './messages.js';
 import { type ChatMessage, GLOBAL_STREAM, type PublishedEvent, type ServerEvent, type StreamItem, roomStream } from './model.js';
 import type { InlineFanout } from './inline-fanout.js';
+import { previewTaskFor } from './previews.js';
 import type { ClientIdRegistry, Clock, StreamStore, TaskQueue } from './ports.js';
 import type { Audience, FanoutTask } from './tasks.js';
 
@@ -90,13 +91,18 @@ export class ChatService {
     const usedBy = draft.clientId !== undefined ? `${draft.sender}#${draft.clientId}` : `once#${ulid(now)}`;
     const accepted: AcceptedAttachment = await attachments.accept(draft.uploader ?? draft.sender, draft.attachmentId, usedBy, now);
     let message: ChatMessage;
+    const built = buildAttachmentMessage(draft, accepted.type, accepted.attachment, options.room, now);
     try {
-      message = await this.storeMessage(draft, options, buildAttachmentMessage(draft, accepted.type, accepted.attachment, options.room, now));
+      message = await this.storeMessage(draft, options, built);
     } catch (error) {
       await accepted.release();
       throw error;
     }
     await accepted.finish();
+    // Only a newly stored message (not a retry answered with the first one) gets a preview task.
+    const preview = message.id === built.id ? previewTaskFor(built) : undefined;
+    // The message is stored and delivered: a preview that cannot be queued is only a missing thumbnail.
+    if (preview) await this.deps.tasks.send(preview).catch(() => undefined);
     return message;
   }
 

@@ -10,7 +10,10 @@ import { createHash } from 'node:crypto';
 import { ChatError } from './errors.js';
 import { DEFAULT_ROOM, type Identity, roomStream } from './model.js';
 import type { Clock, ConnectionStore, StreamStore } from './ports.js';
-import type { RoomAccess } from './room-access.js';
+import type { Admission, RoomAccess } from './room-access.js';
+import type { CutOffOutcome, LeavesRoom } from './rooms-cutoff.js';
+import type { CutOffTask } from './tasks.js';
+import { LIMITS } from '../shared/limits.js';
 import type { RoomVisibility } from './schemas.js';
 
 /** A room's record. `owner` is null for direct rooms (no one manages them). */
@@ -83,7 +86,7 @@ export function directRoomName(a: string, b: string): string {
 }
 
 /** Admins are members of every room; the role's name comes from the auth settings (roots pass it in). */
-const isAdmin = (identity: Identity, adminRole: string) => identity.roles.includes(adminRole);
+const isAdmin = (who: Pick<Identity, 'roles'>, adminRole: string) => who.roles.includes(adminRole);
 
 /** The RoomAccess every room-naming entry point asks: at most one read per check, none for admins. */
 export class MemberRoomAccess implements RoomAccess {
@@ -92,15 +95,17 @@ export class MemberRoomAccess implements RoomAccess {
     private readonly adminRole: string,
   ) {}
 
-  async assertMember(identity: Identity, room: string): Promise<void> {
-    if (isAdmin(identity, this.adminRole) || PUBLIC_ROOMS.has(room)) return;
+  async assertMember(identity: Identity, room: string): Promise<Admission> {
+    if (isAdmin(identity, this.adminRole) || PUBLIC_ROOMS.has(room)) return 'settled';
     const { record, member } = await this.store.lookup(room, identity.userId);
     // A `dm:` name with no record is no public room: no one may squat a direct room before it exists.
     if (!record) {
       if (room.startsWith(DIRECT_PREFIX)) throw forbidden();
-      return;
+      // Public until someone creates it (RoomService.create): an entry re-checks (admitInto).
+      return 'revocable';
     }
-    if (record.visibility === 'public' || member) return;
+    if (record.visibility === 'public') return 'settled';
+    if (member) return 'revocable';
     throw forbidden();
   }
 }
@@ -112,8 +117,10 @@ export interface RoomServiceDeps {
   connections: Pick<ConnectionStore, 'listRoom'>;
   clock: Clock;
   adminRole: string;
-  /** Stops a removed member's connections receiving the room (rooms-cutoff.ts). */
-  cutOff: (room: string, userId: string) => Promise<number>;
+  /** Takes the connections `leaves` picks out of the room, with `removed` (rooms-cutoff.ts). */
+  cutOff: (room: string, leaves: LeavesRoom) => Promise<CutOffOutcome>;
+  /** Enqueues a removal's cut-off to run again after `delaySeconds` (the task queue: retried, DLQ). */
+  scheduleCutOff: (task: CutOffTask, delaySeconds: number) => Promise<void>;
 }
 
 export interface CreateRoomInput {
@@ -167,8 +174,15 @@ export class RoomService {
     if (history.length > 0 || live.members.length > 0) throw taken();
     const record: RoomRecord = { name: input.name, visibility: input.visibility, owner: identity.userId, direct: false, createdAt: this.now() };
     if (!(await this.deps.store.create(record))) throw taken();
-    const members = [identity.userId, ...(input.members ?? []).filter((m) => m !== identity.userId)];
-    await this.deps.store.addMembers(record, [...new Set(members)], record.createdAt);
+    const members = new Set([identity.userId, ...(input.members ?? [])]);
+    await this.deps.store.addMembers(record, [...members], record.createdAt);
+    // Someone may have connected between the in-use check and the record (a connect checked before
+    // the record, landing after): from now on every entry re-checks and is refused, and whoever got
+    // in meanwhile is cut off here, as a removed member would be.
+    if (record.visibility === 'private') {
+      // Best effort: the room exists either way, and answering 500 would make a retry a 409.
+      await this.deps.cutOff(record.name, (c) => !members.has(c.userId) && !isAdmin(c, this.deps.adminRole)).catch(() => undefined);
+    }
     return record;
   }
 
@@ -218,12 +232,19 @@ export class RoomService {
     await this.deps.store.addMembers(record, [user], this.now());
   }
 
-  /** Removes a member; their connections in the room stop receiving it at once. */
+  /**
+   * Removes a member; their connections in the room stop receiving it at once. The cut-off runs
+   * again from the task queue: at once when this pass failed partway (a connection it could not
+   * reach), else LIMITS.roomCutoffSweepSeconds later (one it could not see yet: the byRoom index is
+   * eventually consistent). A retry of the whole request is safe too: every step is idempotent.
+   */
   async removeMember(identity: Identity, room: string, user: string): Promise<{ connections: number }> {
     const record = await this.managed(identity, room);
     if (user === record.owner) throw new ChatError('validation_error', 'The owner cannot be removed');
     // The membership goes first: from then on every check refuses, so nothing can re-enter.
     await this.deps.store.removeMember(room, user);
-    return { connections: await this.deps.cutOff(room, user) };
+    const outcome = await this.deps.cutOff(room, (c) => c.userId === user).catch((): CutOffOutcome => ({ count: 0, failed: 1, users: [] }));
+    await this.deps.scheduleCutOff({ kind: 'cutoff', room, user }, outcome.failed > 0 ? 0 : LIMITS.roomCutoffSweepSeconds);
+    return { connections: outcome.count };
   }
 }

@@ -58,5 +58,26 @@ export const presenceCheckTaskSchema = z.object({
 });
 export type PresenceCheckTask = z.infer<typeof presenceCheckTaskSchema>;
 
-export const taskSchema = z.discriminatedUnion('kind', [fanoutTaskSchema, greetTaskSchema, presenceCheckTaskSchema]);
+/**
+ * A removed member's cut-off, run again by the task consumer (lambdas/domain/rooms-cutoff.ts): the
+ * durable half of `DELETE /api/rooms/{room}/members/{user}`. Idempotent.
+ */
+export const cutOffTaskSchema = z.object({
+  kind: z.literal('cutoff'),
+  room: str(1, 64),
+  user: str(1, 256),
+});
+export type CutOffTask = z.infer<typeof cutOffTaskSchema>;
+
+/** Makes the thumbnail of a stored image attachment message (lambdas/domain/previews.ts). */
+export const previewTaskSchema = z.object({
+  kind: z.literal('preview'),
+  room: str(1, 64),
+  messageId: str(1, 64),
+  attachmentId: str(1, 64),
+  format: z.enum(['png', 'jpg']),
+});
+export type PreviewTask = z.infer<typeof previewTaskSchema>;
+
+export const taskSchema = z.discriminatedUnion('kind', [fanoutTaskSchema, greetTaskSchema, presenceCheckTaskSchema, cutOffTaskSchema, previewTaskSchema]);
 export type Task = z.infer<typeof taskSchema>;

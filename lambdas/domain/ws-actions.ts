@@ -10,7 +10,7 @@ import type { StreamHistory } from './history.js';
 import { contentOrAttachment, type DraftMessage } from './messages.js';
 import { type ConnectionRecord, DEFAULT_ROOM, GLOBAL_STREAM, type Identity, itemId, type ServerEvent, roomStream } from './model.js';
 import type { ConnectionStore } from './ports.js';
-import { openRooms, type RoomAccess } from './room-access.js';
+import { admitInto, openRooms, type RoomAccess } from './room-access.js';
 import type { PresenceService } from './presence.js';
 import type { TypingService } from './typing.js';
 import {
@@ -165,8 +165,19 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       const input = parseWith(joinSchema, data, 'join');
       const current = await requireConnection(ctx);
       await ctx.rateLimiter?.check(ctx.connectionId, current.userId);
-      await (ctx.rooms ?? openRooms).assertMember({ userId: current.userId, roles: current.roles }, input.room);
-      const record = await ctx.connections.setRoom(ctx.connectionId, input.room);
+      // A removal or creation racing this join is re-checked once the connection is in (admitInto);
+      // refused then, the connection ends in no room, as after `leave`.
+      const identity = { userId: current.userId, roles: current.roles };
+      const record = await admitInto(
+        ctx.rooms ?? openRooms,
+        identity,
+        input.room,
+        () => ctx.connections.setRoom(ctx.connectionId, input.room),
+        async () => {
+          await ctx.connections.setRoom(ctx.connectionId, null);
+          if (ctx.presence && current.room && current.room !== input.room) await ctx.presence.left(current.room, current.userId);
+        },
+      );
       if (!record) throw new ChatError('not_found', 'Connection is not registered; reconnect');
       if (ctx.presence && current.room !== input.room) {
         if (current.room) await ctx.presence.left(current.room, current.userId);

@@ -14,6 +14,8 @@ import { countFanoutStats, injectLambdaContext, logger } from './common/observab
 
 /** Time kept in reserve before the function timeout: enough to enqueue a continuation. */
 const DEADLINE_MARGIN_MS = 5_000;
+/** Time a preview may take at most: a 40 MP JPEG decodes in about 15 s on one vCPU (scripts/preview-timing.ts). */
+const PREVIEW_BUDGET_MS = 15_000;
 
 const root = lazy(() => buildTasksRoot({ onFanoutStats: countFanoutStats }));
 
@@ -32,6 +34,18 @@ async function runTask(task: Task, deadline: number): Promise<void> {
   const wired = root();
   if (task.kind === 'greet') {
     await greet(wired.greeting, task);
+    return;
+  }
+  if (task.kind === 'cutoff') {
+    const outcome = await wired.cutOff(task);
+    logger.info('cut-off', { room: task.room, user: task.user, connections: outcome.count });
+    return;
+  }
+  if (task.kind === 'preview') {
+    const outcome = await wired.previews.run(task);
+    // A file that does not decode or is over the caps gets no preview: retrying would not change that.
+    if (outcome === 'stored') logger.debug('preview', { messageId: task.messageId, outcome });
+    else logger.info('no preview', { messageId: task.messageId, attachmentId: task.attachmentId, outcome });
     return;
   }
   if (task.kind === 'presence_check') {
@@ -56,6 +70,17 @@ export async function processBatch(event: SQSEvent, context?: Pick<Context, 'get
   // batch would both pass the ledger check before either is marked done: run the first only, and
   // let the copies share its outcome.
   const running = new Map<string, Promise<void>>();
+  // Previews run one after another: a decoded photo takes up to ~160 MB, and ten at once would not
+  // fit the function's memory. One that could not finish before the deadline is left for a retry.
+  let previews: Promise<void> = Promise.resolve();
+  const preview = (task: Task) => {
+    const run = previews.then(() => {
+      if (Date.now() + PREVIEW_BUDGET_MS > deadline) throw new Error('no time left for a preview in this invocation');
+      return runTask(task, deadline);
+    });
+    previews = run.catch(() => undefined);
+    return run;
+  };
   await Promise.all(
     event.Records.map(async (record) => {
       const task = parseTask(record);
@@ -72,6 +97,8 @@ export async function processBatch(event: SQSEvent, context?: Pick<Context, 'get
             running.set(task.key, run);
           }
           await run;
+        } else if (task.kind === 'preview') {
+          await preview(task);
         } else {
           await runTask(task, deadline);
         }

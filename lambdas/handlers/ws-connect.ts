@@ -8,6 +8,7 @@ import { identityFromAuthorizer } from '../auth/authenticator.js';
 import { headerValue } from '../shared/headers.js';
 import { DEFAULT_ROOM, type Identity, type WireProtocol } from '../domain/model.js';
 import { registerConnection } from '../domain/connections.js';
+import { admitInto } from '../domain/room-access.js';
 import { roomSchema } from '../domain/schemas.js';
 import { wsConnectRoot } from '../roots/ws-connect.js';
 import { injectLambdaContext, logger } from './common/observability.js';
@@ -43,8 +44,15 @@ export async function connect(event: WsEvent): Promise<WsResult> {
     const query = event.queryStringParameters ?? {};
     const parsedRoom = roomSchema.safeParse(query.room ?? DEFAULT_ROOM);
     if (!parsedRoom.success) throw new ChatError('validation_error', `Invalid room: ${parsedRoom.error.issues[0]?.message}`);
-    await root.roomAccess.assertMember(identity, parsedRoom.data);
-    await registerConnection(root.register, connectionId, identity, parsedRoom.data, protocolOf(query));
+    // A removal or creation racing the handshake is re-checked once the record is stored (admitInto):
+    // refused then, the record goes again and the handshake answers 403.
+    await admitInto(
+      root.roomAccess,
+      identity,
+      parsedRoom.data,
+      () => registerConnection(root.register, connectionId, identity, parsedRoom.data, protocolOf(query)),
+      () => root.connections.remove(connectionId),
+    );
     // The user's first connection in the room announces `online` (a task, after this returns).
     await root.presence.entered(parsedRoom.data, identity.userId, connectionId);
     logger.info('connected', { room: parsedRoom.data });

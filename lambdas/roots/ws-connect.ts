@@ -10,15 +10,17 @@ import { buildRoomAccess, roomAccessUses } from './rooms.js';
 import { presenceEnter, presenceStore } from './presence.js';
 import { declareRoot, lazy, uses } from './wiring.js';
 
-const connections = uses(CONNECTION_STORE_PERMISSIONS, ['put']);
+/** `remove`: a handshake refused by its re-check takes its record out again (room-access.ts). */
+const connections = uses(CONNECTION_STORE_PERMISSIONS, ['put', 'remove']);
 const tasks = uses(TASK_QUEUE_PERMISSIONS, ['send']);
 
 export const wsConnectDeclaration = declareRoot([connections, tasks, ...roomAccessUses, presenceEnter], 'identity');
 
 export const wsConnectRoot = lazy(() => {
   const config = loadConfig();
+  const store = connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable));
   const register: RegisterDeps = {
-    connections: connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable)),
+    connections: store,
     tasks: tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl)),
     clock: systemClock,
   };
@@ -28,5 +30,5 @@ export const wsConnectRoot = lazy(() => {
     clock: systemClock,
     publish: (task) => register.tasks.send(task),
   });
-  return { corsOrigins: config.corsOrigins, register, roomAccess: buildRoomAccess(config), presence };
+  return { corsOrigins: config.corsOrigins, register, connections: store, roomAccess: buildRoomAccess(config), presence };
 });

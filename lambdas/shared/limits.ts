@@ -111,6 +111,23 @@ export const LIMITS = {
   typingIntervalMs: 2000,
   /** A `start` lapses this long after it was sent unless another follows (the event says so). */
   typingLapseMs: 6000,
+  /**
+   * Rooms: a member's removal runs its cut-off again this long after (an SQS delay), catching a
+   * connection the first pass could not see yet (index propagation) or could not reach (a failure).
+   */
+  roomCutoffSweepSeconds: 10,
+  /**
+   * Image previews (png/jpg attachments): a JPEG thumbnail made by a task after the message is
+   * stored, kept on the message as a `data:` URL. Images over the pixel cap are not decoded (a
+   * 40 MP RGBA frame is 160 MB of the tasks function's memory).
+   */
+  previewLongestSidePx: 64,
+  previewJpegQuality: 50,
+  /** Largest `data:image/jpeg;base64,...` URL stored; a thumbnail over it is dropped. */
+  previewMaxChars: 6 * 1024,
+  previewMaxPixels: 40_000_000,
+  /** jpeg-js's own allocation cap while decoding: a 40 MP JPEG needs about 800 MB of it at 4:4:4, 450 MB at 4:2:0. */
+  previewDecodeMaxMemoryMb: 1024,
 } as const;
 
 /** Largest content string a message may carry, derived from the media limit. */

@@ -10,7 +10,8 @@ export const FUNCTIONS = {
   wsConnect: { entry: 'ws-connect', memoryMb: 256, timeoutSeconds: 10 },
   wsDisconnect: { entry: 'ws-disconnect', memoryMb: 256, timeoutSeconds: 10 },
   wsMessage: { entry: 'ws-message', memoryMb: 256, timeoutSeconds: 10 },
-  tasks: { entry: 'tasks', memoryMb: 512, timeoutSeconds: 30 },
+  // 1,769 MB is one full vCPU: an image preview decodes a photo of up to 40 MP (lambdas/domain/preview-image.ts).
+  tasks: { entry: 'tasks', memoryMb: 1769, timeoutSeconds: 30 },
   sse: { entry: 'sse', memoryMb: 256, timeoutSeconds: 900 },
   /** Lambda authorizer of both APIs (WebSocket `$connect` and the REST routes with auth 'user'). */
   authorizer: { entry: 'authorizer', memoryMb: 256, timeoutSeconds: 5 },

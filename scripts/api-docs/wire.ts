@@ -62,7 +62,11 @@ export const chatMessageSchema = describe(
           size: describe(z.number(), { description: 'Bytes' }),
           format: describe(z.string(), { description: 'The uploaded format' }),
           expires_at: describe(z.iso.datetime(), { description: 'When `url` stops working' }),
-          preview: z.optional(describe(z.string(), { description: 'A small data: URL thumbnail (images)' })),
+          preview: z.optional(
+            describe(z.string(), {
+              description: `A JPEG thumbnail of a png/jpg image as a data: URL (longest side ${LIMITS.previewLongestSidePx} px, at most ${LIMITS.previewMaxChars} characters), made by a background task just after the message is stored: the live delivery has none; history, resume and SSE replay carry it once made. gif, webp and undecodable files get none`,
+            }),
+          ),
         }),
         { description: 'An uploaded file (POST /api/uploads) in place of inline content; `content` is then empty' },
       ),

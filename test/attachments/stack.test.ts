@@ -72,12 +72,13 @@ describe('media bucket', () => {
       s3Statements(fn)
         .map((s) => `${[s.Action].flat().sort().join(',')} on ${prefixOf(s)}`)
         .sort();
-    for (const s of [...s3Statements('http'), ...s3Statements('sse')]) expect(JSON.stringify(s.Resource)).toContain(id);
+    for (const s of [...s3Statements('http'), ...s3Statements('sse'), ...s3Statements('tasks')]) expect(JSON.stringify(s.Resource)).toContain(id);
     expect(summary('http')).toEqual(['s3:DeleteObject,s3:GetObject,s3:PutObject on uploads', 's3:GetObject,s3:PutObject on media']);
     expect(summary('wsMessage')).toEqual(['s3:DeleteObject,s3:GetObject on uploads', 's3:GetObject,s3:PutObject on media']);
     expect(summary('sse')).toEqual(['s3:GetObject on media']);
-    expect(summary('tasks')).toEqual([]);
-    for (const fn of ['http', 'wsMessage', 'sse'] as const) {
+    // Previews: the tasks function reads checked media only.
+    expect(summary('tasks')).toEqual(['s3:GetObject on media']);
+    for (const fn of ['http', 'wsMessage', 'sse', 'tasks'] as const) {
       expect(template.toJSON().Resources[Stack.of(stack).getLogicalId(stack.functions[fn].fn.node.defaultChild as never)].Properties.Environment.Variables[ENV.mediaBucket]).toEqual({ Ref: id });
     }
   });

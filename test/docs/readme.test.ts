@@ -32,6 +32,8 @@ describe('README', () => {
     expect(readme).toContain(`${LIMITS.fanoutConcurrency} concurrent PostToConnection`);
     expect(readme).toContain(`visibility timeout ${TASK_QUEUE_SETTINGS.visibilityTimeoutSeconds} s`);
     expect(readme).toContain(`DLQ after ${TASK_QUEUE_SETTINGS.maxReceiveCount} receives`);
+    expect(readme).toContain(`longest side ${LIMITS.previewLongestSidePx} px, at most ${thousands(LIMITS.previewMaxChars)} characters`);
+    expect(readme).toContain(`over ${LIMITS.previewMaxPixels / 1_000_000} MP get none`);
   });
 
   it('keeps the two-command quick start', () => {

@@ -361,6 +361,9 @@ describe('fuzz: every invalid input gets a clear client error and changes nothin
       fc
         .record({ kind: fc.constant('presence_check'), room: fc.oneof(notAString, fc.constantFrom('', 'x'.repeat(65))), user: fc.constantFrom('alice', ''), leftAt: fc.oneof(notAString, fc.constantFrom(-1, 1.5)) })
         .map((v) => JSON.stringify(v)),
+      fc
+        .record({ kind: fc.constant('cutoff'), room: fc.oneof(notAString, fc.constantFrom('', 'x'.repeat(65))), user: fc.oneof(notAString, fc.constant('')) })
+        .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(body, { minLength: 1, maxLength: 5 }), async (bodies) => {

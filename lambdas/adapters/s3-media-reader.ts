@@ -1,0 +1,28 @@
+/** Whole-object reads of checked attachments (`media/`), for the preview task: one GetObject each. */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { MediaReader } from '../domain/previews.js';
+import type { MethodPermissions } from '../shared/permissions.js';
+
+export const MEDIA_READER_PERMISSIONS: MethodPermissions<MediaReader> = {
+  read: [{ resource: 'bucket/Media/media/*', actions: ['s3:GetObject'] }],
+};
+
+const missing = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 || (error as Error).name === 'NoSuchKey';
+
+export class S3MediaReader implements MediaReader {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async read(key: string): Promise<Buffer | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
+    } catch (error) {
+      if (missing(error)) return undefined;
+      throw error;
+    }
+  }
+}
