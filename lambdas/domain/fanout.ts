@@ -12,6 +12,7 @@ import { LIMITS } from '../shared/limits.js';
 import { encodeForProtocols } from '../protocol/codec.js';
 import { Delivery, type DeliveryDeps, derivedKey, type FanoutStats, newStats, targetsOf } from './delivery.js';
 import type { ConnectionStore, Member, MemberPage, TaskLedger } from './ports.js';
+import { capped, overCap } from './inline-fanout.js';
 import type { FanoutTask } from './tasks.js';
 
 export type { FanoutStats } from './delivery.js';
@@ -70,6 +71,11 @@ export class FanoutService {
     const audience = task.audience;
     if (audience.type === 'connections') {
       await deliver(targetsOf(task, audience.members));
+    } else if (capped(task)) {
+      // Presence and typing: one read of at most cap + 1 connections decides; small rooms are
+      // delivered from it, larger ones get nothing.
+      const page = await this.deps.connections.listRoom(task.audience.room, undefined, task.maxAudience + 1);
+      if (!overCap(task, page)) await deliver(targetsOf(task, page.members));
     } else {
       await this.readAndSplit(task, stats, deliver, options);
     }

@@ -32,11 +32,15 @@ export class InlineFanout {
     if (task.audience.type !== 'room' || this.deps.maxMembers <= 0) return undefined;
     let page: MemberPage;
     try {
-      page = await this.deps.connections.listRoom(task.audience.room, task.cursor?.page, this.deps.maxMembers);
+      page = await this.deps.connections.listRoom(task.audience.room, task.cursor?.page, capped(task) ? task.maxAudience + 1 : this.deps.maxMembers);
     } catch {
       return undefined;
     }
     const stats = newStats(task.key);
+    if (capped(task) && overCap(task, page)) {
+      this.deps.onStats?.(stats);
+      return stats;
+    }
     const failed: Member[] = [];
     await this.delivery.deliver(targetsOf(task, page.members), encodeForProtocols(task.event), stats, failed, { retries: 0 });
     if (page.cursor) {
@@ -47,4 +51,16 @@ export class InlineFanout {
     this.deps.onStats?.(stats);
     return stats;
   }
+}
+
+export type CappedTask = FanoutTask & { maxAudience: number; audience: { type: 'room'; room: string } };
+
+/** A task whose delivery depends on the room's size (presence, typing). */
+export function capped(task: FanoutTask): task is CappedTask {
+  return task.audience.type === 'room' && task.maxAudience !== undefined;
+}
+
+/** The first page of a capped task's room (read with a limit of cap + 1) says the room is larger. */
+export function overCap(task: CappedTask, firstPage: MemberPage): boolean {
+  return firstPage.members.length > task.maxAudience || firstPage.cursor !== undefined;
 }

@@ -103,7 +103,13 @@ export class PresenceService {
   private async announce(room: string, user: string, state: PresenceState, exclude?: string): Promise<void> {
     if (!this.deps.publish) throw new Error('presence: no publisher wired');
     const nowMs = this.deps.clock.now();
-    const task: FanoutTask = { kind: 'fanout', key: ulid(nowMs), audience: { type: 'room', room }, event: presenceEvent(room, user, state) };
+    const task: FanoutTask = {
+      kind: 'fanout',
+      key: ulid(nowMs),
+      audience: { type: 'room', room },
+      event: presenceEvent(room, user, state),
+      maxAudience: LIMITS.presenceBroadcastMaxConnections,
+    };
     if (exclude) task.exclude = exclude;
     await this.deps.publish(task);
   }

@@ -30,6 +30,11 @@ export const fanoutTaskSchema = z.object({
   exclude: z.optional(str(1, 128)),
   /** More connections left out (typing: every connection of the typing user in the room). */
   excludeAlso: z.optional(z.array(str(1, 128)).check(z.maxLength(100))),
+  /**
+   * Deliver only if the room has at most this many connections, else to nobody (presence and
+   * typing: LIMITS.presenceBroadcastMaxConnections). Room audiences only.
+   */
+  maxAudience: z.optional(z.int().check(z.gte(1), z.lte(1000))),
   /** Follow-up generation of a retry (0 for the original task); capped by LIMITS.fanoutRetryGenerations. */
   attempt: z.optional(z.int().check(z.gte(0), z.lte(100))),
   /** Continuation of a fan-out that ran out of time: where to pick up. */

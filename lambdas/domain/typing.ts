@@ -55,7 +55,14 @@ export class TypingService {
     }
     // The sender's own tabs are left out: "alice is typing" is for the others.
     const own = await this.deps.presence.connectionsOf(room, identity.userId);
-    const task: FanoutTask = { kind: 'fanout', key: ulid(now), audience: { type: 'room', room }, event: typingEvent(room, identity.userId, state), exclude: connectionId };
+    const task: FanoutTask = {
+      kind: 'fanout',
+      key: ulid(now),
+      audience: { type: 'room', room },
+      event: typingEvent(room, identity.userId, state),
+      exclude: connectionId,
+      maxAudience: LIMITS.presenceBroadcastMaxConnections,
+    };
     const also = own.filter((id) => id !== connectionId).slice(0, 100);
     if (also.length > 0) task.excludeAlso = also;
     await this.deps.publish(task);

@@ -102,6 +102,12 @@ export const LIMITS = {
    * at most 900 s), so a reconnect in between announces nothing.
    */
   presenceGraceSeconds: 15,
+  /**
+   * Presence and typing events are pushed only to rooms of at most this many connections: each
+   * is a post to every member, so a room of N costs N posts per change and N^2 as it fills up.
+   * Larger rooms still answer presence reads. (Pusher caps presence channels at 100 members.)
+   */
+  presenceBroadcastMaxConnections: 100,
   /** A presence answer lists at most this many users; `next_cursor` continues. */
   presencePageUsers: 100,
   /** Connections read per Query page of a presence read, and at most per answer. */
