@@ -105,6 +105,7 @@ function jsonClient(url: string, room: string, timeoutMs: number, user: string, 
     }, timeoutMs);
     let ready = false;
     ws.on('message', (raw) => {
+      lastFrameAt = now();
       const text = raw.toString();
       if (!ready) {
         if (text.includes('"connected"')) {
@@ -137,6 +138,9 @@ function socketioClient(url: string, room: string, timeoutMs: number, user: stri
       socket.close();
       reject(new Error('no `connected` event'));
     }, timeoutMs);
+    socket.onAny(() => {
+      lastFrameAt = now();
+    });
     socket.on('message', (message: { content: string }) => {
       for (const l of listeners) l(message.content);
     });
@@ -153,6 +157,19 @@ function socketioClient(url: string, room: string, timeoutMs: number, user: stri
       reject(error);
     });
   });
+}
+
+/** When any client last received a frame (arrival announcements included). */
+let lastFrameAt = 0;
+
+/**
+ * Waits until no client has received anything for half a second (at most 60 s): a room filling
+ * up makes `presence` announcements (one post per member per arrival), and the measurement is of
+ * messages in a settled room, not of the arrivals before it.
+ */
+async function settle(): Promise<void> {
+  const end = now() + 60_000;
+  while (now() - lastFrameAt < 500 && now() < end) await sleep(100);
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
@@ -180,7 +197,7 @@ async function runOne(kind: ServerKind, url: string, k: number, senders: number,
   const connectStart = now();
   const clients = await connectClients(kind, url, k, secret);
   const connectMs = now() - connectStart;
-  await sleep(200);
+  await settle();
 
   const latencies: number[] = [];
   let received = 0;
@@ -226,7 +243,7 @@ async function runOne(kind: ServerKind, url: string, k: number, senders: number,
 /** One open-loop workload: every sender on its own fixed schedule, staggered across the period. */
 async function runRate(kind: ServerKind, url: string, w: RateWorkload, secret: string): Promise<RateRun> {
   const clients = await connectClients(kind, url, w.clients, secret);
-  await sleep(200);
+  await settle();
   const latencies: number[] = [];
   let received = 0;
   let lastReceive = 0;
