@@ -1,4 +1,5 @@
 /** ConnectionStore on the connections table, with the byRoom and byShard indexes. */
+import { queryUpTo } from './dynamo-query.js';
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -6,7 +7,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, WireProtocol } from '../domain/model.js';
@@ -127,29 +127,23 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
   }
 
-  /** A page of up to `limit` members: Query pages stop at 1 MB whatever their Limit, so it follows LastEvaluatedKey. */
+  /** A page of up to `limit` members (queryUpTo follows LastEvaluatedKey past 1 MB pages). */
   private async query(index: string, keyName: string, value: string | number, cursor: string | undefined, limit: number) {
-    const page: MemberPage = { members: [] };
-    let start = decodeCursor(cursor);
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: index,
-          KeyConditionExpression: '#k = :v',
-          ExpressionAttributeNames: { '#k': keyName },
-          ExpressionAttributeValues: { ':v': value },
-          ProjectionExpression: 'pk, protocol',
-          Limit: limit - page.members.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const row of out.Items ?? []) {
-        page.members.push({ connectionId: row.pk as string, protocol: (row.protocol as WireProtocol | undefined) ?? 'json' });
-      }
-      start = out.LastEvaluatedKey;
-    } while (start && page.members.length < limit);
-    const next = encodeCursor(start);
+    const { items, last } = await queryUpTo(
+      this.client,
+      {
+        TableName: this.table,
+        IndexName: index,
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': keyName },
+        ExpressionAttributeValues: { ':v': value },
+        ProjectionExpression: 'pk, protocol',
+      },
+      limit,
+      decodeCursor(cursor),
+    );
+    const page: MemberPage = { members: items.map((row) => ({ connectionId: row.pk as string, protocol: (row.protocol as WireProtocol | undefined) ?? 'json' })) };
+    const next = encodeCursor(last);
     if (next) page.cursor = next;
     return page;
   }

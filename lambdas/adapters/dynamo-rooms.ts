@@ -5,6 +5,7 @@
  * carries `listing` (the sparse publicRooms index). Also the two connection-record operations a
  * member's removal needs (RoomConnections), on the Connections table.
  */
+import { queryUpTo } from './dynamo-query.js';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -13,7 +14,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, WireProtocol } from '../domain/model.js';
@@ -141,24 +141,19 @@ export class DynamoRoomStore implements RoomStore {
 
   /** Up to `limit` rooms of a sparse index: Query pages stop at 1 MB whatever their Limit, so it follows LastEvaluatedKey. */
   private async page(index: string, keyName: string, value: string, start: Record<string, unknown> | undefined, limit: number): Promise<RoomPage> {
-    const rooms: RoomRecord[] = [];
-    let next = start;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: index,
-          KeyConditionExpression: '#k = :v',
-          ExpressionAttributeNames: { '#k': keyName },
-          ExpressionAttributeValues: { ':v': value },
-          Limit: limit - rooms.length,
-          ExclusiveStartKey: next,
-        }),
-      );
-      rooms.push(...(out.Items ?? []).map(toRecord));
-      next = out.LastEvaluatedKey;
-    } while (next && rooms.length < limit);
-    return { rooms, more: next !== undefined };
+    const { items, last } = await queryUpTo(
+      this.client,
+      {
+        TableName: this.table,
+        IndexName: index,
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': keyName },
+        ExpressionAttributeValues: { ':v': value },
+      },
+      limit,
+      start,
+    );
+    return { rooms: items.map(toRecord), more: last !== undefined };
   }
 
   listMemberRooms(userId: string, after: string | undefined, limit: number): Promise<RoomPage> {

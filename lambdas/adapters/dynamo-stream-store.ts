@@ -1,6 +1,7 @@
 /** StreamStore on the messages table (partition = stream, sort = ULID). */
+import { queryUpTo } from './dynamo-query.js';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { itemId, type StreamItem } from '../domain/model.js';
 import type { StreamStore } from '../domain/ports.js';
 import type { MethodPermissions } from '../shared/permissions.js';
@@ -62,17 +63,8 @@ export class DynamoStreamStore implements StreamStore {
     );
   }
 
-  /** Up to `limit` items: a Query page stops at 1 MB whatever its Limit, so it follows LastEvaluatedKey. */
   private async query(input: Omit<QueryCommandInput, 'TableName' | 'Limit'>, limit: number): Promise<StreamItem[]> {
-    const items: StreamItem[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({ ...input, TableName: this.table, Limit: limit - items.length, ExclusiveStartKey: start }),
-      );
-      for (const row of out.Items ?? []) items.push(row.body as StreamItem);
-      start = out.LastEvaluatedKey;
-    } while (start && items.length < limit);
-    return items;
+    const { items } = await queryUpTo(this.client, { ...input, TableName: this.table }, limit);
+    return items.map((row) => row.body as StreamItem);
   }
 }

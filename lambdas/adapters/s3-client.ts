@@ -17,3 +17,9 @@ export function s3Client(): S3Client {
 export function resetS3Client(): void {
   s3 = undefined;
 }
+
+/** The object is not there: HeadObject answers a bare 404 (`NotFound`), GetObject `NoSuchKey`. */
+export function isMissingObject(error: unknown): boolean {
+  const name = (error as Error).name;
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 || name === 'NotFound' || name === 'NoSuchKey';
+}

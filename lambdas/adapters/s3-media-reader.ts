@@ -2,13 +2,11 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { MediaReader } from '../domain/previews.js';
 import type { MethodPermissions } from '../shared/permissions.js';
+import { isMissingObject } from './s3-client.js';
 
 export const MEDIA_READER_PERMISSIONS: MethodPermissions<MediaReader> = {
   read: [{ resource: 'bucket/Media/media/*', actions: ['s3:GetObject'] }],
 };
-
-const missing = (error: unknown) =>
-  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 || (error as Error).name === 'NoSuchKey';
 
 export class S3MediaReader implements MediaReader {
   constructor(
@@ -21,7 +19,7 @@ export class S3MediaReader implements MediaReader {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
     } catch (error) {
-      if (missing(error)) return undefined;
+      if (isMissingObject(error)) return undefined;
       throw error;
     }
   }

@@ -8,6 +8,7 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCom
 import type { AttachmentObjects, ObjectInfo } from '../domain/attachments.js';
 import { ChatError } from '../domain/errors.js';
 import type { MethodPermissions } from '../shared/permissions.js';
+import { isMissingObject } from './s3-client.js';
 
 export const ATTACHMENT_OBJECT_PERMISSIONS: MethodPermissions<AttachmentObjects> = {
   head: [{ resource: 'bucket/Media/uploads/*', actions: ['s3:GetObject'] }],
@@ -35,7 +36,7 @@ export class S3AttachmentObjects implements AttachmentObjects {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
     } catch (error) {
-      if (status(error) === 404 || (error as Error).name === 'NotFound' || (error as Error).name === 'NoSuchKey') return undefined;
+      if (isMissingObject(error)) return undefined;
       throw error;
     }
   }
