@@ -193,34 +193,38 @@ async function connectClients(kind: ServerKind, url: string, k: number, secret: 
   return mapLimit(Array.from({ length: k }), 50, (_, i) => open(url, room, 60_000, `bench-${i}`, hs256Token(secret, { sub: `bench-${i}`, roles: [], iss: 'chat-local-runtime' })));
 }
 
+/** Receipts of bench messages (`<tag>|<id>|<sent at>`) on every client: latencies, count, last arrival. */
+function recordReceipts(clients: BenchClient[], tag: string) {
+  const log = { latencies: [] as number[], received: 0, lastReceive: 0 };
+  for (const c of clients) {
+    c.onContent((content) => {
+      const parts = content.split('|');
+      if (parts[0] !== tag) return;
+      const t = now();
+      log.latencies.push(t - Number(parts[2]));
+      log.received++;
+      log.lastReceive = t;
+    });
+  }
+  return log;
+}
+
 async function runOne(kind: ServerKind, url: string, k: number, senders: number, rounds: number, roundTimeoutMs: number, secret: string): Promise<LiveRun> {
   const connectStart = now();
   const clients = await connectClients(kind, url, k, secret);
   const connectMs = now() - connectStart;
   await settle();
 
-  const latencies: number[] = [];
-  let received = 0;
-  let lastReceive = 0;
-  for (const c of clients) {
-    c.onContent((content) => {
-      const parts = content.split('|');
-      if (parts[0] !== 'b') return;
-      const t = now();
-      latencies.push(t - Number(parts[2]));
-      received++;
-      lastReceive = t;
-    });
-  }
+  const log = recordReceipts(clients, 'b');
   const perRound = senders * (k - 1);
   let busyMs = 0;
   for (let r = 0; r < rounds; r++) {
-    const target = received + perRound;
+    const target = log.received + perRound;
     const start = now();
     for (let s = 0; s < senders; s++) clients[s]!.send(`b|${r}-${s}|${now()}`);
     const end = Date.now() + roundTimeoutMs;
-    while (received < target && Date.now() < end) await sleep(5);
-    busyMs += Math.max(0, (received >= target ? lastReceive : now()) - start);
+    while (log.received < target && Date.now() < end) await sleep(5);
+    busyMs += Math.max(0, (log.received >= target ? log.lastReceive : now()) - start);
     await sleep(100);
   }
   for (const c of clients) c.close();
@@ -232,10 +236,10 @@ async function runOne(kind: ServerKind, url: string, k: number, senders: number,
     senders,
     rounds,
     expected,
-    delivered: received,
-    lost: expected - received,
-    deliveredPerSecond: round((received / busyMs) * 1000, 0),
-    latencyMs: distribution(latencies),
+    delivered: log.received,
+    lost: expected - log.received,
+    deliveredPerSecond: round((log.received / busyMs) * 1000, 0),
+    latencyMs: distribution(log.latencies),
     connectMs: round(connectMs, 0),
   };
 }
@@ -244,19 +248,7 @@ async function runOne(kind: ServerKind, url: string, k: number, senders: number,
 async function runRate(kind: ServerKind, url: string, w: RateWorkload, secret: string): Promise<RateRun> {
   const clients = await connectClients(kind, url, w.clients, secret);
   await settle();
-  const latencies: number[] = [];
-  let received = 0;
-  let lastReceive = 0;
-  for (const c of clients) {
-    c.onContent((content) => {
-      const parts = content.split('|');
-      if (parts[0] !== 'r') return;
-      const t = now();
-      latencies.push(t - Number(parts[2]));
-      received++;
-      lastReceive = t;
-    });
-  }
+  const log = recordReceipts(clients, 'r');
   const periodMs = 1000 / w.perSecond;
   const perSender = Math.max(1, Math.round((w.durationMs / 1000) * w.perSecond));
   const start = now();
@@ -275,8 +267,8 @@ async function runRate(kind: ServerKind, url: string, w: RateWorkload, secret: s
   );
   const expected = sent * (w.clients - 1);
   const end = Date.now() + (w.drainMs ?? 10_000);
-  while (received < expected && Date.now() < end) await sleep(10);
-  const busyMs = Math.max(1, (received > 0 ? lastReceive : now()) - start);
+  while (log.received < expected && Date.now() < end) await sleep(10);
+  const busyMs = Math.max(1, (log.received > 0 ? log.lastReceive : now()) - start);
   for (const c of clients) c.close();
   await sleep(300);
   return {
@@ -287,11 +279,11 @@ async function runRate(kind: ServerKind, url: string, w: RateWorkload, secret: s
     perSecond: w.perSecond,
     durationMs: w.durationMs,
     offeredPerSecond: w.senders * w.perSecond * (w.clients - 1),
-    deliveredPerSecond: round((received / busyMs) * 1000, 0),
+    deliveredPerSecond: round((log.received / busyMs) * 1000, 0),
     expected,
-    delivered: received,
-    lost: expected - received,
-    latencyMs: distribution(latencies),
+    delivered: log.received,
+    lost: expected - log.received,
+    latencyMs: distribution(log.latencies),
   };
 }
 

@@ -1,48 +1,12 @@
-/**
- * Attachments on the chat page in a real browser (headless Chromium): alice picks a 5 MB photo,
- * which the page uploads to the local S3 endpoint with a progress bar and sends as an attachment;
- * bob's page shows the image from its signed URL. Bob drops a voice note on the conversation; alice
- * gets an audio player that loads it.
- */
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { describe, expect, it } from 'vitest';
+import { useChatPages } from './chat-pages.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
-import { type Runtime, startRuntime } from '../../local/runtime.js';
-import { type LaunchedContext, launchContext } from './chromium.js';
 import { noisePng, toneWav } from './media-files.js';
 
 const WAIT = { timeout: 30_000 };
 
-let browser: LaunchedContext | undefined;
-let runtime: Runtime | undefined;
-const pageErrors: string[] = [];
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  [browser, runtime] = await Promise.all([
-    launchContext({ viewport: { width: 1280, height: 800 } }),
-    startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, quiet: true, auth: true }),
-  ]);
-}, 120_000);
-
-afterAll(async () => {
-  for (const page of pages) await page.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
-});
-
-async function openAndJoin(name: string, room: string): Promise<Page> {
-  const page = await browser!.context.newPage();
-  pages.push(page);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(new URL('/', runtime!.httpUrl).toString());
-  await page.locator('body[data-ready="true"]').waitFor(WAIT);
-  await page.fill('#name', name);
-  await page.fill('#room', room);
-  await page.click('#join-btn');
-  await page.locator('#status[data-state="open"]').waitFor(WAIT);
-  return page;
-}
+const { pageErrors, openAndJoin } = useChatPages({ wait: WAIT });
 
 describe('attachments on the chat page', () => {
   it('sends a 5 MB photo between two pages (picker, progress bar, image shown) and a dropped voice note (audio player)', async () => {

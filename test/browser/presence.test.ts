@@ -3,45 +3,13 @@
  * members of the room with an online dot, "alice is typing…" on the other page only, cleared by
  * her message, and a member who leaves drops off the list.
  */
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Runtime, startRuntime } from '../../local/runtime.js';
-import { type LaunchedContext, launchContext } from './chromium.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useChatPages } from './chat-pages.js';
 
 const WAIT = { timeout: 15_000 };
 
-let browser: LaunchedContext | undefined;
-let context: BrowserContext | undefined;
-let runtime: Runtime | undefined;
-const pageErrors: string[] = [];
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  [browser, runtime] = await Promise.all([
-    launchContext({ viewport: { width: 1280, height: 800 } }),
-    startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, quiet: true, auth: true, context: { presenceGraceSeconds: 1 } }),
-  ]);
-  context = browser.context;
-}, 120_000);
-
-afterAll(async () => {
-  for (const page of pages) await page.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
-});
-
-async function openAndJoin(name: string, room: string): Promise<Page> {
-  const page = await context!.newPage();
-  pages.push(page);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(new URL('/', runtime!.httpUrl).toString());
-  await page.locator('body[data-ready="true"]').waitFor(WAIT);
-  await page.fill('#name', name);
-  await page.fill('#room', room);
-  await page.click('#join-btn');
-  await page.locator('#status[data-state="open"]').waitFor(WAIT);
-  return page;
-}
+const { pageErrors, openAndJoin } = useChatPages({ wait: WAIT, context: { presenceGraceSeconds: 1 } });
 
 const online = (page: Page) => page.$$eval('#member-list li[data-state="online"]', (items) => items.map((li) => (li as HTMLElement).dataset.user));
 

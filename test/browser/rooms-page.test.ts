@@ -4,44 +4,18 @@
  * his list and chats there, carol (a third page) neither sees it nor can join it; a direct chat
  * opened by alice is the room bob's page opens too. No uncaught error in any page.
  */
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Runtime, startRuntime } from '../../local/runtime.js';
-import { type LaunchedContext, launchContext } from './chromium.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useChatPages } from './chat-pages.js';
 
 const WAIT = { timeout: 15_000 };
 
-let browser: LaunchedContext | undefined;
-let context: BrowserContext | undefined;
-let runtime: Runtime | undefined;
-const pageErrors: string[] = [];
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  [browser, runtime] = await Promise.all([launchContext({ viewport: { width: 1280, height: 800 } }), startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, quiet: true, auth: true })]);
-  context = browser.context;
-}, 120_000);
-
-afterAll(async () => {
-  for (const page of pages) await page.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
-});
-
-async function openPage(): Promise<Page> {
-  const page = await context!.newPage();
-  pages.push(page);
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(new URL('/', runtime!.httpUrl).toString());
-  await page.locator('body[data-ready="true"]').waitFor(WAIT);
-  return page;
-}
+const pages = useChatPages({ wait: WAIT });
+const { pageErrors } = pages;
+const openPage = pages.open;
 
 async function join(page: Page, name: string, room: string): Promise<void> {
-  await page.fill('#name', name);
-  await page.fill('#room', room);
-  await page.click('#join-btn');
-  await page.locator('#status[data-state="open"]').waitFor(WAIT);
+  await pages.join(page, name, room);
   await page.locator('#rooms-panel:not([hidden])').waitFor(WAIT);
 }
 
