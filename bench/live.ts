@@ -244,10 +244,26 @@ async function runOne(kind: ServerKind, url: string, k: number, senders: number,
   };
 }
 
+/**
+ * Before a workload is measured, each sender sends one message and waits for it to reach every
+ * client: every server starts the measurement warm (the runtime's sandboxes have made their cold
+ * start and first invocation, which the cold-start section measures; the measurement is of steady
+ * delivery). Then the room settles again.
+ */
+async function warmUp(clients: BenchClient[], w: RateWorkload): Promise<void> {
+  const log = recordReceipts(clients, 'w');
+  for (let s = 0; s < w.senders; s++) clients[s]!.send(`w|${s}|${now()}`);
+  const expected = w.senders * (clients.length - 1);
+  const end = Date.now() + 30_000;
+  while (log.received < expected && Date.now() < end) await sleep(10);
+  await settle();
+}
+
 /** One open-loop workload: every sender on its own fixed schedule, staggered across the period. */
 async function runRate(kind: ServerKind, url: string, w: RateWorkload, secret: string): Promise<RateRun> {
   const clients = await connectClients(kind, url, w.clients, secret);
   await settle();
+  await warmUp(clients, w);
   const log = recordReceipts(clients, 'r');
   const periodMs = 1000 / w.perSecond;
   const perSender = Math.max(1, Math.round((w.durationMs / 1000) * w.perSecond));

@@ -22,7 +22,7 @@ export interface ChatServiceDeps {
    * Inline fan-out of small rooms (functions that may post to connections): the message path
    * delivers the room itself and enqueues only what failed; without it every fan-out is a task.
    */
-  inline?: Pick<InlineFanout, 'deliver'>;
+  inline?: Pick<InlineFanout, 'read' | 'deliverRead'>;
   /** Idempotent sends by client id; without it a `clientId` is kept on the message but not deduplicated. */
   clientIds?: ClientIdRegistry;
   /** Messages with an `attachmentId` (uploads to S3); without it such a message is refused. */
@@ -66,15 +66,23 @@ export class ChatService {
     const event = eventOf(wire);
     assertFitsOneFrame(JSON.stringify(event));
     const now = this.deps.clock.now();
+    const task: FanoutTask = { kind: 'fanout', key: id, audience, event };
+    if (exclude) task.exclude = exclude;
+    // The room is read while the message is stored (two independent round trips at once: the
+    // message path's latency); nothing is posted before the message is stored.
+    const reading = audience.type === 'room' ? this.deps.inline?.read(task) : undefined;
     try {
       await this.deps.store.append(item, this.ttl(now));
     } catch (error) {
+      await reading;
       await onNotStored?.().catch(() => undefined);
       throw error;
     }
-    const task: FanoutTask = { kind: 'fanout', key: id, audience, event };
-    if (exclude) task.exclude = exclude;
-    if (audience.type === 'room' && (await this.deps.inline?.deliver(task))) return;
+    const page = await reading;
+    if (page && this.deps.inline) {
+      await this.deps.inline.deliverRead(task, page);
+      return;
+    }
     await this.deps.tasks.send(task);
   }
 

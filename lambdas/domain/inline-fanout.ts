@@ -29,13 +29,26 @@ export class InlineFanout {
    * then enqueues the whole fan-out.
    */
   async deliver(task: FanoutTask): Promise<FanoutStats | undefined> {
+    const page = await this.read(task);
+    return page ? this.deliverRead(task, page) : undefined;
+  }
+
+  /**
+   * The first step of `deliver`: the room's first page, or undefined (not a room fan-out, inline
+   * off, or the room cannot be read). Never rejects, so a caller can start it early (the message
+   * path reads the room while the message is being stored).
+   */
+  async read(task: FanoutTask): Promise<MemberPage | undefined> {
     if (task.audience.type !== 'room' || this.deps.maxMembers <= 0) return undefined;
-    let page: MemberPage;
     try {
-      page = await this.deps.connections.listRoom(task.audience.room, task.cursor?.page, capped(task) ? task.maxAudience + 1 : this.deps.maxMembers);
+      return await this.deps.connections.listRoom(task.audience.room, task.cursor?.page, capped(task) ? task.maxAudience + 1 : this.deps.maxMembers);
     } catch {
       return undefined;
     }
+  }
+
+  /** The rest of `deliver`, from the page `read` returned for the same task. */
+  async deliverRead(task: FanoutTask, page: MemberPage): Promise<FanoutStats> {
     const stats = newStats(task.key);
     if (capped(task) && overCap(task, page)) {
       this.deps.onStats?.(stats);
