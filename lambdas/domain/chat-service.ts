@@ -33,6 +33,11 @@ export interface SendOptions {
   room: string;
   /** The sender's connection, which gets `message_received` rather than `message`. */
   excludeConnectionId?: string;
+  /**
+   * Epoch ms after which the inline fan-out starts no post and hands the rest to a task (the
+   * function's deadline less a margin): a timeout mid-fan-out would lose those deliveries.
+   */
+  handOnAfter?: number | undefined;
 }
 
 /** Wire shape of a stored item, as WebSocket `data` and SSE `data`. */
@@ -61,6 +66,7 @@ export class ChatService {
     exclude?: string,
     onNotStored?: () => Promise<void>,
     wire: StreamItem = item,
+    handOnAfter?: number,
   ): Promise<void> {
     // `wire` is what readers get (attachments with a signed URL); `item` is what is stored.
     const event = eventOf(wire);
@@ -80,7 +86,7 @@ export class ChatService {
     }
     const page = await reading;
     if (page && this.deps.inline) {
-      await this.deps.inline.deliverRead(task, page);
+      await this.deps.inline.deliverRead(task, page, handOnAfter);
       return;
     }
     await this.deps.tasks.send(task);
@@ -125,14 +131,14 @@ export class ChatService {
     const wire: StreamItem = { ...item, message: shown };
     const registry = this.deps.clientIds;
     if (!registry || draft.clientId === undefined) {
-      await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, undefined, wire);
+      await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, undefined, wire, options.handOnAfter);
       return shown;
     }
     const key = `${message.sender}#${draft.clientId}`;
     const nowSeconds = Math.floor(now / 1000);
     const original = await registry.claim(key, message, nowSeconds, nowSeconds + LIMITS.clientIdWindowSeconds);
     if (original) return this.present(original);
-    await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, () => registry.release(key), wire);
+    await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, () => registry.release(key), wire, options.handOnAfter);
     return shown;
   }
 

@@ -28,9 +28,9 @@ export class InlineFanout {
    * the cursor. Returns undefined, having done nothing, when the room cannot be read: the caller
    * then enqueues the whole fan-out.
    */
-  async deliver(task: FanoutTask): Promise<FanoutStats | undefined> {
+  async deliver(task: FanoutTask, handOnAfter?: number): Promise<FanoutStats | undefined> {
     const page = await this.read(task);
-    return page ? this.deliverRead(task, page) : undefined;
+    return page ? this.deliverRead(task, page, handOnAfter) : undefined;
   }
 
   /**
@@ -47,15 +47,18 @@ export class InlineFanout {
     }
   }
 
-  /** The rest of `deliver`, from the page `read` returned for the same task. */
-  async deliverRead(task: FanoutTask, page: MemberPage): Promise<FanoutStats> {
+  /**
+   * The rest of `deliver`, from the page `read` returned for the same task. Posts not started by
+   * `handOnAfter` (epoch ms: the invocation's deadline less a margin) go to a follow-up task.
+   */
+  async deliverRead(task: FanoutTask, page: MemberPage, handOnAfter?: number): Promise<FanoutStats> {
     const stats = newStats(task.key);
     if (capped(task) && overCap(task, page)) {
       this.deps.onStats?.(stats);
       return stats;
     }
     const failed: Member[] = [];
-    await this.delivery.deliver(targetsOf(task, page.members), encodeForProtocols(task.event), stats, failed, { retries: 0 });
+    await this.delivery.deliver(targetsOf(task, page.members), encodeForProtocols(task.event), stats, failed, { retries: 0, handOnAfter });
     if (page.cursor) {
       stats.continued = true;
       await this.deps.tasks.send({ ...task, key: `${task.key}:rest`, cursor: { page: page.cursor } });

@@ -121,6 +121,7 @@ async function send(ctx: ActionContext, input: ClientDraft, room: string | undef
   const message = await ctx.chat.sendMessage(draft, {
     room: target,
     excludeConnectionId: ctx.connectionId,
+    ...(ctx.timeLeftMs ? { handOnAfter: Date.now() + ctx.timeLeftMs() - LIMITS.fanoutHandOnMarginMs } : {}),
   });
   return {
     event: 'message_received',

@@ -10,8 +10,10 @@
 import { describe, expect, it } from 'vitest';
 import { ChatService } from '../../lambdas/domain/chat-service.js';
 import { ChatError } from '../../lambdas/domain/errors.js';
+import { InlineFanout } from '../../lambdas/domain/inline-fanout.js';
 import type { ConnectionRecord } from '../../lambdas/domain/model.js';
 import type { MemberPage } from '../../lambdas/domain/ports.js';
+import type { FanoutTask } from '../../lambdas/domain/tasks.js';
 import { type ActionContext, runAction } from '../../lambdas/domain/ws-actions.js';
 
 function deferred<T>() {
@@ -161,5 +163,38 @@ describe('a message is stored while its room is read', () => {
     });
     await expect(chat.sendMessage({ type: 'text', content: 'hi', sender: 'alice' }, { room: 'general' })).rejects.toThrow('store failed');
     expect(events).toEqual(['read', 'store:start']);
+  });
+});
+
+describe('an inline fan-out near the deadline hands the rest on', () => {
+  it('starts no post after handOnAfter: the connections go to one follow-up task, none is lost', async () => {
+    const posted: string[] = [];
+    const queued: FanoutTask[] = [];
+    let clock = 0;
+    const members = ['a', 'b', 'c', 'd'].map((id) => ({ connectionId: id, protocol: 'json' as const }));
+    const inline = new InlineFanout({
+      connections: { listRoom: async () => ({ members }), removeStale: async () => undefined },
+      gateway: {
+        post: async (id) => {
+          posted.push(id);
+          clock = 2; // the first post takes the invocation past its hand-on time
+          return 'ok';
+        },
+      },
+      tasks: { send: async (task) => void queued.push(task as FanoutTask) },
+      concurrency: 1,
+      maxMembers: 128,
+    });
+    const now = Date.now;
+    Date.now = () => clock;
+    try {
+      const stats = await inline.deliver({ kind: 'fanout', key: 'm1', audience: { type: 'room', room: 'general' }, event: { event: 'message', data: {} } } as FanoutTask, 1);
+      expect(posted).toEqual(['a']);
+      expect(stats).toMatchObject({ delivered: 1, failed: 3 });
+      expect(queued).toHaveLength(1);
+      expect(queued[0]!.audience).toEqual({ type: 'connections', members: members.slice(1) });
+    } finally {
+      Date.now = now;
+    }
   });
 });
