@@ -58,20 +58,29 @@ export function identityOf(event: APIGatewayProxyEventV2): Identity {
   return identityFromAuthorizer(context, 'Send a valid token: Authorization: Bearer <token>');
 }
 
-const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: Record<string, string>) => Promise<HttpResult>> = {
+/** What an operation may read of its invocation (the message path hands on posts before the deadline). */
+interface Invocation {
+  getRemainingTimeInMillis?: () => number;
+}
+
+const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: Record<string, string>, invocation: Invocation) => Promise<HttpResult>> = {
   async health() {
     return json(200, { status: 'healthy', service: 'chat-service', timestamp: new Date().toISOString() });
   },
 
-  async sendMessage(event) {
+  async sendMessage(event, _params, invocation) {
     const identity = identityOf(event);
     const input = parseWith(messageInputSchema, readJsonBody(event), 'message');
     const sender = resolveSender(identity, input.sender);
     const root = httpRoot();
-    await root.rateLimiter.check(undefined, identity.userId);
     const content = contentOrAttachment('message', 'content', input.content, input.attachment_id);
     const room = input.room ?? DEFAULT_ROOM;
-    await root.roomAccess.assertMember(identity, room);
+    // The rate count and the room check are independent round trips: at once. A refusal by
+    // either stores nothing; the count is taken even when the room refuses (every request counts).
+    const [counted, admitted] = await Promise.allSettled([root.rateLimiter.check(undefined, identity.userId), root.roomAccess.assertMember(identity, room)]);
+    if (counted.status === 'rejected') throw counted.reason;
+    if (admitted.status === 'rejected') throw admitted.reason;
+    const remaining = invocation.getRemainingTimeInMillis?.();
     const message = await root.chat.sendMessage(
       {
         type: input.type,
@@ -81,7 +90,7 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
         clientId: input.client_id,
         ...(input.attachment_id !== undefined ? { attachmentId: input.attachment_id, uploader: identity.userId } : {}),
       },
-      { room },
+      { room, ...(remaining !== undefined ? { handOnAfter: Date.now() + remaining - LIMITS.fanoutHandOnMarginMs } : {}) },
     );
     countMetrics({ MessagesSent: 1 });
     return json(201, { status: 'success', message });
@@ -142,11 +151,11 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
   ...roomOperations(identityOf, readJsonBody, () => httpRoot().rooms),
 };
 
-export async function route(event: APIGatewayProxyEventV2): Promise<HttpResult> {
+export async function route(event: APIGatewayProxyEventV2, invocation: Invocation = {}): Promise<HttpResult> {
   try {
     logger.appendKeys({ requestId: event.requestContext?.requestId });
     const { operation, params } = findOperation(event);
-    return await operations[operation](event, params);
+    return await operations[operation](event, params, invocation);
   } catch (error) {
     return errorResponse(error);
   }
