@@ -47,6 +47,17 @@ export interface RateWorkload {
   judge?: 'latency' | 'throughput';
 }
 
+/**
+ * CPU per delivered message over the measured stretch: the server process (every thread: the
+ * runtime's gateway, emulators and sandboxes) and the bench's clients. The ceiling is what this
+ * machine's cores could deliver at that cost if nothing else ran.
+ */
+export interface CpuPerDelivery {
+  serverMsPerDelivery: number;
+  clientsMsPerDelivery: number;
+  ceilingPerSecond: number;
+}
+
 export interface RateRun {
   server: ServerKind;
   judge: 'latency' | 'throughput';
@@ -54,12 +65,7 @@ export interface RateRun {
   senders: number;
   perSecond: number;
   durationMs: number;
-  /**
-   * CPU per delivered message from the first send to the last delivery: the server process (every
-   * thread: the runtime's gateway, emulators and sandboxes) and the bench's clients. The ceiling is
-   * what this machine's cores could deliver at that cost if nothing else ran.
-   */
-  cpu: { serverMsPerDelivery: number; clientsMsPerDelivery: number; ceilingPerSecond: number };
+  cpu: CpuPerDelivery;
   /** Deliveries per second the workload offers: senders x perSecond x (clients - 1). */
   offeredPerSecond: number;
   /** Deliveries per second from the first send to the last delivery. */
@@ -82,6 +88,7 @@ export interface LiveRun {
   deliveredPerSecond: number;
   latencyMs: Distribution;
   connectMs: number;
+  cpu: CpuPerDelivery;
 }
 
 export interface LiveResult {
@@ -200,6 +207,22 @@ async function connectClients(kind: ServerKind, url: string, k: number, secret: 
   return mapLimit(Array.from({ length: k }), 50, (_, i) => open(url, room, 60_000, `bench-${i}`, hs256Token(secret, { sub: `bench-${i}`, roles: [], iss: 'chat-local-runtime' })));
 }
 
+/** CPU per delivery over a measured stretch: the server process (every thread) and these clients. */
+async function cpuMeter(server: LiveServer) {
+  const server0 = await server.cpuMs();
+  const clients0 = process.cpuUsage();
+  return {
+    async read(delivered: number): Promise<CpuPerDelivery> {
+      const serverMs = (await server.cpuMs()) - server0;
+      const clients = process.cpuUsage(clients0);
+      const per = (ms: number) => round(ms / Math.max(1, delivered), 3);
+      const serverMsPerDelivery = per(serverMs);
+      const clientsMsPerDelivery = per((clients.user + clients.system) / 1000);
+      return { serverMsPerDelivery, clientsMsPerDelivery, ceilingPerSecond: round((availableParallelism() * 1000) / (serverMsPerDelivery + clientsMsPerDelivery), 0) };
+    },
+  };
+}
+
 /** Receipts of bench messages (`<tag>|<id>|<sent at>`) on every client: latencies, count, last arrival. */
 function recordReceipts(clients: BenchClient[], tag: string) {
   const log = { latencies: [] as number[], received: 0, lastReceive: 0 };
@@ -216,13 +239,14 @@ function recordReceipts(clients: BenchClient[], tag: string) {
   return log;
 }
 
-async function runOne(kind: ServerKind, url: string, k: number, senders: number, rounds: number, roundTimeoutMs: number, secret: string): Promise<LiveRun> {
+async function runOne(kind: ServerKind, server: LiveServer, k: number, senders: number, rounds: number, roundTimeoutMs: number, secret: string): Promise<LiveRun> {
   const connectStart = now();
-  const clients = await connectClients(kind, url, k, secret);
+  const clients = await connectClients(kind, server.url, k, secret);
   const connectMs = now() - connectStart;
   await settle();
 
   const log = recordReceipts(clients, 'b');
+  const cpu = await cpuMeter(server);
   const perRound = senders * (k - 1);
   let busyMs = 0;
   for (let r = 0; r < rounds; r++) {
@@ -234,6 +258,7 @@ async function runOne(kind: ServerKind, url: string, k: number, senders: number,
     busyMs += Math.max(0, (log.received >= target ? log.lastReceive : now()) - start);
     await sleep(100);
   }
+  const cpuUsed = await cpu.read(log.received);
   for (const c of clients) c.close();
   await sleep(300);
   const expected = perRound * rounds;
@@ -248,6 +273,7 @@ async function runOne(kind: ServerKind, url: string, k: number, senders: number,
     deliveredPerSecond: round((log.received / busyMs) * 1000, 0),
     latencyMs: distribution(log.latencies),
     connectMs: round(connectMs, 0),
+    cpu: cpuUsed,
   };
 }
 
@@ -272,8 +298,7 @@ async function runRate(kind: ServerKind, server: LiveServer, w: RateWorkload, se
   await settle();
   await warmUp(clients, w);
   const log = recordReceipts(clients, 'r');
-  const serverCpu0 = await server.cpuMs();
-  const clientCpu0 = process.cpuUsage();
+  const cpu = await cpuMeter(server);
   const periodMs = 1000 / w.perSecond;
   const perSender = Math.max(1, Math.round((w.durationMs / 1000) * w.perSecond));
   const start = now();
@@ -294,19 +319,13 @@ async function runRate(kind: ServerKind, server: LiveServer, w: RateWorkload, se
   const end = Date.now() + (w.drainMs ?? 10_000);
   while (log.received < expected && Date.now() < end) await sleep(10);
   const busyMs = Math.max(1, (log.received > 0 ? log.lastReceive : now()) - start);
-  const serverCpuMs = (await server.cpuMs()) - serverCpu0;
-  const clientCpu = process.cpuUsage(clientCpu0);
+  const cpuUsed = await cpu.read(log.received);
   for (const c of clients) c.close();
   await sleep(300);
-  const perDelivery = (ms: number) => round(ms / Math.max(1, log.received), 3);
-  const cpu = { serverMsPerDelivery: perDelivery(serverCpuMs), clientsMsPerDelivery: perDelivery((clientCpu.user + clientCpu.system) / 1000) };
   return {
     server: kind,
     judge: w.judge ?? 'latency',
-    cpu: {
-      ...cpu,
-      ceilingPerSecond: round((availableParallelism() * 1000) / (cpu.serverMsPerDelivery + cpu.clientsMsPerDelivery), 0),
-    },
+    cpu: cpuUsed,
     clients: w.clients,
     senders: w.senders,
     perSecond: w.perSecond,
@@ -337,7 +356,7 @@ export async function measureLive(options: LiveOptions = {}): Promise<LiveResult
       const server = await startLiveServer(kind, { pollers: options.pollers ?? 5, authSecret: secret, ...(options.maxSandboxes ? { maxSandboxes: options.maxSandboxes } : {}) });
       try {
         if (w) rateRuns.push(await runRate(kind, server, w, secret));
-        else runs.push(await runOne(kind, server.url, k, senders, rounds(k), options.roundTimeoutMs ?? 30_000, secret));
+        else runs.push(await runOne(kind, server, k, senders, rounds(k), options.roundTimeoutMs ?? 30_000, secret));
       } finally {
         await server.stop();
       }

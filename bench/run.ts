@@ -191,7 +191,7 @@ export function evaluateTargets(r: BenchResults): Target[] {
       targets.push({
         section: 'live',
         target: `${label}: delivered ≥ 0.9x offered, p95 < 1 s`,
-        measured: `${w.deliveredPerSecond}/s of ${w.offeredPerSecond}/s (${share}x), p95 ${w.latencyMs.p95} ms, lost ${w.lost}`,
+        measured: `${w.deliveredPerSecond}/s of ${w.offeredPerSecond}/s (${share}x), p95 ${w.latencyMs.p95} ms, lost ${w.lost}; ${round(w.cpu.serverMsPerDelivery + w.cpu.clientsMsPerDelivery, 3)} ms of CPU per delivery: at most ${w.cpu.ceilingPerSecond}/s on this machine's cores`,
         met: share >= 0.9 && w.latencyMs.p95 < 1000 && w.lost === 0,
       });
     }
@@ -275,8 +275,8 @@ export function formatTable(r: BenchResults): string {
     out.push('', '3. Live delivery (closed-loop rounds: every sender sends at once)');
     out.push(
       pad([
-        ['server', 'clients', 'senders', 'delivered/s', 'p50', 'p95', 'p99', 'lost'],
-        ...r.live.runs.map((x) => [x.server, String(x.clients), String(x.senders), String(x.deliveredPerSecond), String(x.latencyMs.p50), String(x.latencyMs.p95), String(x.latencyMs.p99), String(x.lost)]),
+        ['server', 'clients', 'senders', 'delivered/s', 'p50', 'p95', 'p99', 'lost', 'CPU ms/delivery (server+clients)', 'CPU ceiling/s'],
+        ...r.live.runs.map((x) => [x.server, String(x.clients), String(x.senders), String(x.deliveredPerSecond), String(x.latencyMs.p50), String(x.latencyMs.p95), String(x.latencyMs.p99), String(x.lost), `${x.cpu.serverMsPerDelivery}+${x.cpu.clientsMsPerDelivery}`, String(x.cpu.ceilingPerSecond)]),
       ]),
     );
     out.push(...r.live.ratios.map((x) => `   ${x.clients} clients: p95 ${x.p95VsFloor}x floor, ${x.p95VsPeer}x Socket.IO; throughput ${x.throughputVsFloor}x floor, ${x.throughputVsPeer}x Socket.IO`));
@@ -284,8 +284,8 @@ export function formatTable(r: BenchResults): string {
       out.push('   Open loop (senders at a fixed rate; auth on, rate limits raised):');
       out.push(
         pad([
-          ['server', 'clients', 'senders', 'msg/s each', 'offered/s', 'delivered/s', 'p50', 'p95', 'p99', 'lost'],
-          ...r.live.rateRuns.map((x) => [x.server, String(x.clients), String(x.senders), String(x.perSecond), String(x.offeredPerSecond), String(x.deliveredPerSecond), String(x.latencyMs.p50), String(x.latencyMs.p95), String(x.latencyMs.p99), String(x.lost)]),
+          ['server', 'clients', 'senders', 'msg/s each', 'offered/s', 'delivered/s', 'p50', 'p95', 'p99', 'lost', 'CPU ms/delivery (server+clients)', 'CPU ceiling/s'],
+          ...r.live.rateRuns.map((x) => [x.server, String(x.clients), String(x.senders), String(x.perSecond), String(x.offeredPerSecond), String(x.deliveredPerSecond), String(x.latencyMs.p50), String(x.latencyMs.p95), String(x.latencyMs.p99), String(x.lost), `${x.cpu.serverMsPerDelivery}+${x.cpu.clientsMsPerDelivery}`, String(x.cpu.ceilingPerSecond)]),
         ]),
       );
     }

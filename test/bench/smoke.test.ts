@@ -50,6 +50,12 @@ describe('npm run bench (quick mode)', () => {
     expect(fanout.scaled!.runs[0]!.throttled429).toBeGreaterThan(0);
 
     expect(results.live!.runs.map((r) => r.server)).toEqual(['runtime', 'ws', 'socketio']);
+    for (const run of [...results.live!.runs, ...results.live!.rateRuns]) {
+      // The server's CPU (every thread) and the clients' over the measured stretch, per delivery.
+      expect(run.cpu.serverMsPerDelivery).toBeGreaterThan(0);
+      expect(run.cpu.clientsMsPerDelivery).toBeGreaterThan(0);
+      expect(run.cpu.ceilingPerSecond).toBeGreaterThan(0);
+    }
     for (const run of results.live!.runs) {
       expect(run.lost).toBe(0);
       expect(run.latencyMs.n).toBe(run.expected);
