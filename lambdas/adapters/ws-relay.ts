@@ -32,7 +32,7 @@ export interface RelayOptions {
   onEvent: (event: ServerEvent) => void;
   /** Called once when the connection closes for any reason. */
   onClose: () => void;
-  /** How long to wait for the `connected` greeting. */
+  /** How long to wait for the handshake. */
   timeoutMs?: number;
 }
 
@@ -42,7 +42,12 @@ export interface Relay {
   close(): void;
 }
 
-/** Opens the relay and resolves once `connected` arrived, i.e. fan-out can reach it. */
+/**
+ * Opens the relay and resolves once the handshake completed. API Gateway completes it only after
+ * `$connect` returned, i.e. once the connection's record is stored and the connection is postable:
+ * from then on every fan-out that reads the room reaches it. The `connected` greeting comes later,
+ * through a task (no fan-out waits for it), so the stream does not wait for it either.
+ */
 export async function openRelay(options: RelayOptions): Promise<Relay> {
   const Socket = socketClass();
   const url = new URL(options.url);
@@ -63,6 +68,10 @@ export async function openRelay(options: RelayOptions): Promise<Relay> {
         if (!closed) socket.close(1000, 'stream ended');
       },
     };
+    socket.addEventListener('open', () => {
+      clearTimeout(timer);
+      resolve(relay);
+    });
     socket.addEventListener('message', (event) => {
       let frame: ServerEvent;
       try {
@@ -70,11 +79,8 @@ export async function openRelay(options: RelayOptions): Promise<Relay> {
       } catch {
         return;
       }
-      if (frame.event === 'connected') {
-        clearTimeout(timer);
-        resolve(relay);
-        return;
-      }
+      // The greeting is for clients that show it; the relay has nothing to relay in it.
+      if (frame.event === 'connected') return;
       options.onEvent(frame);
     });
     socket.addEventListener('close', () => {
