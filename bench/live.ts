@@ -13,10 +13,11 @@
  * `$connect` authorizer) and the rate limits raised for the run through CDK context.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { hs256Token } from './lib/events.js';
-import { startLiveServer, type ServerKind } from './lib/live-server.js';
+import { type LiveServer, startLiveServer, type ServerKind } from './lib/live-server.js';
 import { type Distribution, distribution, round, sleep } from './lib/stats.js';
 
 export interface LiveOptions {
@@ -53,6 +54,12 @@ export interface RateRun {
   senders: number;
   perSecond: number;
   durationMs: number;
+  /**
+   * CPU per delivered message from the first send to the last delivery: the server process (every
+   * thread: the runtime's gateway, emulators and sandboxes) and the bench's clients. The ceiling is
+   * what this machine's cores could deliver at that cost if nothing else ran.
+   */
+  cpu: { serverMsPerDelivery: number; clientsMsPerDelivery: number; ceilingPerSecond: number };
   /** Deliveries per second the workload offers: senders x perSecond x (clients - 1). */
   offeredPerSecond: number;
   /** Deliveries per second from the first send to the last delivery. */
@@ -244,11 +251,29 @@ async function runOne(kind: ServerKind, url: string, k: number, senders: number,
   };
 }
 
-/** One open-loop workload: every sender on its own fixed schedule, staggered across the period. */
-async function runRate(kind: ServerKind, url: string, w: RateWorkload, secret: string): Promise<RateRun> {
-  const clients = await connectClients(kind, url, w.clients, secret);
+/**
+ * Before a workload is measured, each sender sends one message and waits for it to reach every
+ * client: every server starts the measurement warm (the runtime's sandboxes have made their cold
+ * start and first invocation, which the cold-start section measures; the measurement is of steady
+ * delivery). Then the room settles again.
+ */
+async function warmUp(clients: BenchClient[], w: RateWorkload): Promise<void> {
+  const log = recordReceipts(clients, 'w');
+  for (let s = 0; s < w.senders; s++) clients[s]!.send(`w|${s}|${now()}`);
+  const expected = w.senders * (clients.length - 1);
+  const end = Date.now() + 30_000;
+  while (log.received < expected && Date.now() < end) await sleep(10);
   await settle();
+}
+
+/** One open-loop workload: every sender on its own fixed schedule, staggered across the period. */
+async function runRate(kind: ServerKind, server: LiveServer, w: RateWorkload, secret: string): Promise<RateRun> {
+  const clients = await connectClients(kind, server.url, w.clients, secret);
+  await settle();
+  await warmUp(clients, w);
   const log = recordReceipts(clients, 'r');
+  const serverCpu0 = await server.cpuMs();
+  const clientCpu0 = process.cpuUsage();
   const periodMs = 1000 / w.perSecond;
   const perSender = Math.max(1, Math.round((w.durationMs / 1000) * w.perSecond));
   const start = now();
@@ -269,11 +294,19 @@ async function runRate(kind: ServerKind, url: string, w: RateWorkload, secret: s
   const end = Date.now() + (w.drainMs ?? 10_000);
   while (log.received < expected && Date.now() < end) await sleep(10);
   const busyMs = Math.max(1, (log.received > 0 ? log.lastReceive : now()) - start);
+  const serverCpuMs = (await server.cpuMs()) - serverCpu0;
+  const clientCpu = process.cpuUsage(clientCpu0);
   for (const c of clients) c.close();
   await sleep(300);
+  const perDelivery = (ms: number) => round(ms / Math.max(1, log.received), 3);
+  const cpu = { serverMsPerDelivery: perDelivery(serverCpuMs), clientsMsPerDelivery: perDelivery((clientCpu.user + clientCpu.system) / 1000) };
   return {
     server: kind,
     judge: w.judge ?? 'latency',
+    cpu: {
+      ...cpu,
+      ceilingPerSecond: round((availableParallelism() * 1000) / (cpu.serverMsPerDelivery + cpu.clientsMsPerDelivery), 0),
+    },
     clients: w.clients,
     senders: w.senders,
     perSecond: w.perSecond,
@@ -303,7 +336,7 @@ export async function measureLive(options: LiveOptions = {}): Promise<LiveResult
       // not count against the next.
       const server = await startLiveServer(kind, { pollers: options.pollers ?? 5, authSecret: secret, ...(options.maxSandboxes ? { maxSandboxes: options.maxSandboxes } : {}) });
       try {
-        if (w) rateRuns.push(await runRate(kind, server.url, w, secret));
+        if (w) rateRuns.push(await runRate(kind, server, w, secret));
         else runs.push(await runOne(kind, server.url, k, senders, rounds(k), options.roundTimeoutMs ?? 30_000, secret));
       } finally {
         await server.stop();

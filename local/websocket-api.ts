@@ -22,6 +22,8 @@
  * - Idle timeout (no message from the client for 10 min) and maximum connection duration (2 h),
  *   both configurable: the connection is closed with 1001 `Going away` and `$disconnect` runs.
  * - `$disconnect` runs after every close, with disconnectStatusCode and disconnectReason.
+ * - With a `$connect` authorizer, every later event of the connection (messages, `$disconnect`)
+ *   carries what it allowed with in `requestContext.authorizer`, as on API Gateway.
  * - `@connections`: `POST /@connections/{id}` (body = data; 410 `GoneException` for an unknown or
  *   closing connection, 413 `PayloadTooLargeException` above 128 KB), `GET` (connectedAt,
  *   lastActiveAt, identity), `DELETE` (closes the connection, 204). Errors carry the
@@ -98,6 +100,11 @@ export interface Connection extends ConnectionInfo {
   idleTimer?: NodeJS.Timeout;
   maxTimer?: NodeJS.Timeout;
   closing: boolean;
+  /**
+   * What the `$connect` authorizer allowed with (`{ ...context, principalId }`): API Gateway gives
+   * it to every later route of the connection as `requestContext.authorizer`, not only `$connect`.
+   */
+  authorizer?: Record<string, unknown>;
 }
 
 function headerMaps(req: IncomingMessage) {
@@ -238,6 +245,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
       messageId: gatewayId(15),
       eventType: 'MESSAGE',
       identity: { sourceIp: conn.sourceIp },
+      ...(conn.authorizer ? { authorizer: conn.authorizer } : {}),
     };
     const event = { requestContext, body, isBase64Encoded: false };
     let reply: string | undefined;
@@ -265,6 +273,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
         disconnectStatusCode: code,
         disconnectReason: reason,
         identity: { sourceIp: conn.sourceIp, userAgent: conn.userAgent },
+        ...(conn.authorizer ? { authorizer: conn.authorizer } : {}),
       },
       isBase64Encoded: false,
     };
@@ -333,6 +342,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
         return;
       }
       (event.requestContext as Record<string, unknown>).authorizer = decision.context;
+      conn.authorizer = decision.context;
     }
     let status: number;
     let body: string | undefined;

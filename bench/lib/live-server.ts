@@ -33,6 +33,8 @@ export interface ReadCounts {
 export interface LiveServer extends LiveServerInfo {
   counts(): Promise<ReadCounts>;
   resetCounts(): Promise<void>;
+  /** CPU the server process has used so far, every thread (ms, user + system). */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startLiveServer(kind: ServerKind, options: LiveServerOptio
     pid: child.pid ?? 0,
     counts: () => call<ReadCounts>('counts'),
     resetCounts: () => call<void>('reset'),
+    cpuMs: () => call<number>('cpu'),
     async stop() {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.send({ id: 0, op: 'stop' });
@@ -180,6 +183,10 @@ if (process.argv.includes('--child')) {
     process.send?.({ info: { kind, pid: process.pid, ...server.info } });
     process.on('message', async (m: { id: number; op: string }) => {
       if (m.op === 'counts') process.send?.({ id: m.id, value: { dynamo: counters.dynamo, sqs: counters.sqs, sinceMs: Date.now() - counters.since } });
+      else if (m.op === 'cpu') {
+        const { user, system } = process.cpuUsage();
+        process.send?.({ id: m.id, value: (user + system) / 1000 });
+      }
       else if (m.op === 'reset') {
         counters.dynamo = {};
         counters.sqs = {};

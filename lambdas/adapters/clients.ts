@@ -46,6 +46,15 @@ export function sqsClient(): SQSClient {
   return sqs;
 }
 
+/**
+ * Middleware a post does not need, removed from the management client (a fan-out's CPU is mostly
+ * the SDK's per-request work, bench/post-cpu.ts): the user-agent headers (rebuilt and escaped on
+ * every request; API Gateway ignores them), recursion detection (it forwards the Lambda trace id so
+ * that Lambda can stop SQS/SNS loops; a post to a WebSocket client cannot start one) and the
+ * logger middleware (no logger is configured).
+ */
+const UNUSED_ON_POSTS = ['getUserAgentMiddleware', 'recursionDetectionMiddleware', 'loggerMiddleware'];
+
 /** One client per management endpoint (the stage's https callback URL). */
 export function managementClient(endpoint: string): ApiGatewayManagementApiClient {
   let client = management.get(endpoint);
@@ -62,6 +71,7 @@ export function managementClient(endpoint: string): ApiGatewayManagementApiClien
         requestHandler: { httpAgent: agent, httpsAgent: agent },
       }),
     );
+    for (const name of UNUSED_ON_POSTS) client.middlewareStack.remove(name);
     management.set(endpoint, client);
   }
   return client;

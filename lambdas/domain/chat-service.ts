@@ -22,7 +22,7 @@ export interface ChatServiceDeps {
    * Inline fan-out of small rooms (functions that may post to connections): the message path
    * delivers the room itself and enqueues only what failed; without it every fan-out is a task.
    */
-  inline?: Pick<InlineFanout, 'deliver'>;
+  inline?: Pick<InlineFanout, 'read' | 'deliverRead'>;
   /** Idempotent sends by client id; without it a `clientId` is kept on the message but not deduplicated. */
   clientIds?: ClientIdRegistry;
   /** Messages with an `attachmentId` (uploads to S3); without it such a message is refused. */
@@ -33,6 +33,11 @@ export interface SendOptions {
   room: string;
   /** The sender's connection, which gets `message_received` rather than `message`. */
   excludeConnectionId?: string;
+  /**
+   * Epoch ms after which the inline fan-out starts no post and hands the rest to a task (the
+   * function's deadline less a margin): a timeout mid-fan-out would lose those deliveries.
+   */
+  handOnAfter?: number | undefined;
 }
 
 /** Wire shape of a stored item, as WebSocket `data` and SSE `data`. */
@@ -61,20 +66,29 @@ export class ChatService {
     exclude?: string,
     onNotStored?: () => Promise<void>,
     wire: StreamItem = item,
+    handOnAfter?: number,
   ): Promise<void> {
     // `wire` is what readers get (attachments with a signed URL); `item` is what is stored.
     const event = eventOf(wire);
     assertFitsOneFrame(JSON.stringify(event));
     const now = this.deps.clock.now();
+    const task: FanoutTask = { kind: 'fanout', key: id, audience, event };
+    if (exclude) task.exclude = exclude;
+    // The room is read while the message is stored (two independent round trips at once: the
+    // message path's latency); nothing is posted before the message is stored.
+    const reading = audience.type === 'room' ? this.deps.inline?.read(task) : undefined;
     try {
       await this.deps.store.append(item, this.ttl(now));
     } catch (error) {
+      await reading;
       await onNotStored?.().catch(() => undefined);
       throw error;
     }
-    const task: FanoutTask = { kind: 'fanout', key: id, audience, event };
-    if (exclude) task.exclude = exclude;
-    if (audience.type === 'room' && (await this.deps.inline?.deliver(task))) return;
+    const page = await reading;
+    if (page && this.deps.inline) {
+      await this.deps.inline.deliverRead(task, page, handOnAfter);
+      return;
+    }
     await this.deps.tasks.send(task);
   }
 
@@ -117,14 +131,14 @@ export class ChatService {
     const wire: StreamItem = { ...item, message: shown };
     const registry = this.deps.clientIds;
     if (!registry || draft.clientId === undefined) {
-      await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, undefined, wire);
+      await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, undefined, wire, options.handOnAfter);
       return shown;
     }
     const key = `${message.sender}#${draft.clientId}`;
     const nowSeconds = Math.floor(now / 1000);
     const original = await registry.claim(key, message, nowSeconds, nowSeconds + LIMITS.clientIdWindowSeconds);
     if (original) return this.present(original);
-    await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, () => registry.release(key), wire);
+    await this.storeAndFanOut(item, message.id, { type: 'room', room: options.room }, options.excludeConnectionId, () => registry.release(key), wire, options.handOnAfter);
     return shown;
   }
 

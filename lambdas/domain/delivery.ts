@@ -86,9 +86,15 @@ export class Delivery {
     frameFor: (protocol: Member['protocol']) => string,
     stats: FanoutStats,
     failed: Member[],
-    options: { deadline?: number | undefined; retries: number },
+    options: { deadline?: number | undefined; retries: number; handOnAfter?: number | undefined },
   ): Promise<void> {
     await forEachLimit(members, this.concurrency, async (member) => {
+      // Past `handOnAfter` a post is not started: the connection goes to the follow-up task with
+      // what failed, rather than be lost when the function times out mid-fan-out.
+      if (options.handOnAfter !== undefined && Date.now() >= options.handOnAfter) {
+        failed.push(member);
+        return;
+      }
       const outcome = await this.post(member, frameFor(member.protocol), stats, options);
       if (outcome === 'ok') stats.delivered++;
       else if (outcome === 'gone') stats.gone++;

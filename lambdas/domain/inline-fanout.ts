@@ -28,21 +28,37 @@ export class InlineFanout {
    * the cursor. Returns undefined, having done nothing, when the room cannot be read: the caller
    * then enqueues the whole fan-out.
    */
-  async deliver(task: FanoutTask): Promise<FanoutStats | undefined> {
+  async deliver(task: FanoutTask, handOnAfter?: number): Promise<FanoutStats | undefined> {
+    const page = await this.read(task);
+    return page ? this.deliverRead(task, page, handOnAfter) : undefined;
+  }
+
+  /**
+   * The first step of `deliver`: the room's first page, or undefined (not a room fan-out, inline
+   * off, or the room cannot be read). Never rejects, so a caller can start it early (the message
+   * path reads the room while the message is being stored).
+   */
+  async read(task: FanoutTask): Promise<MemberPage | undefined> {
     if (task.audience.type !== 'room' || this.deps.maxMembers <= 0) return undefined;
-    let page: MemberPage;
     try {
-      page = await this.deps.connections.listRoom(task.audience.room, task.cursor?.page, capped(task) ? task.maxAudience + 1 : this.deps.maxMembers);
+      return await this.deps.connections.listRoom(task.audience.room, task.cursor?.page, capped(task) ? task.maxAudience + 1 : this.deps.maxMembers);
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * The rest of `deliver`, from the page `read` returned for the same task. Posts not started by
+   * `handOnAfter` (epoch ms: the invocation's deadline less a margin) go to a follow-up task.
+   */
+  async deliverRead(task: FanoutTask, page: MemberPage, handOnAfter?: number): Promise<FanoutStats> {
     const stats = newStats(task.key);
     if (capped(task) && overCap(task, page)) {
       this.deps.onStats?.(stats);
       return stats;
     }
     const failed: Member[] = [];
-    await this.delivery.deliver(targetsOf(task, page.members), encodeForProtocols(task.event), stats, failed, { retries: 0 });
+    await this.delivery.deliver(targetsOf(task, page.members), encodeForProtocols(task.event), stats, failed, { retries: 0, handOnAfter });
     if (page.cursor) {
       stats.continued = true;
       await this.deps.tasks.send({ ...task, key: `${task.key}:rest`, cursor: { page: page.cursor } });

@@ -49,6 +49,12 @@ export interface ActionContext {
    */
   presence?: Pick<PresenceService, 'entered' | 'left' | 'list'>;
   typing?: Pick<TypingService, 'typing'>;
+  /**
+   * The caller's user id from the `$connect` authorizer (API Gateway passes its context to every
+   * route of the connection; the record was written from it): the rate limit is then counted while
+   * the record is read. Unset (auth off, or no authorizer): counted after the read, for the record's user.
+   */
+  callerUserId?: string | undefined;
 }
 
 /**
@@ -81,12 +87,29 @@ async function requireConnection(ctx: ActionContext): Promise<ConnectionRecord> 
   return record;
 }
 
+/**
+ * The connection's record, the action counted toward the rate limit. Two independent round trips:
+ * at once when the caller's user is known without the record (one round trip less on every action,
+ * the message path's latency), else one after the other. A missing record is reported first.
+ */
+async function countedConnection(ctx: ActionContext): Promise<ConnectionRecord> {
+  const limiter = ctx.rateLimiter;
+  if (!limiter || !ctx.callerUserId) {
+    const record = await requireConnection(ctx);
+    await limiter?.check(ctx.connectionId, record.userId);
+    return record;
+  }
+  const [record, counted] = await Promise.allSettled([requireConnection(ctx), limiter.check(ctx.connectionId, ctx.callerUserId)]);
+  if (record.status === 'rejected') throw record.reason;
+  if (counted.status === 'rejected') throw counted.reason;
+  return record.value;
+}
+
 async function send(ctx: ActionContext, input: ClientDraft, room: string | undefined): Promise<ServerEvent> {
-  const record = await requireConnection(ctx);
+  const record = await countedConnection(ctx);
   const sender = ctx.resolveSender({ userId: record.userId, roles: record.roles }, input.sender);
   const target = room ?? record.room;
   if (!target) throw new ChatError('not_in_room', 'Join a room first ({"action": "join", "data": {"room": "..."}})');
-  await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
   await assertRoom(ctx, record, target);
   const draft: DraftMessage = { type: input.type, content: input.content, sender };
   if (input.format !== undefined) draft.format = input.format;
@@ -98,6 +121,7 @@ async function send(ctx: ActionContext, input: ClientDraft, room: string | undef
   const message = await ctx.chat.sendMessage(draft, {
     room: target,
     excludeConnectionId: ctx.connectionId,
+    ...(ctx.timeLeftMs ? { handOnAfter: Date.now() + ctx.timeLeftMs() - LIMITS.fanoutHandOnMarginMs } : {}),
   });
   return {
     event: 'message_received',
@@ -163,8 +187,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
     }
     case 'join': {
       const input = parseWith(joinSchema, data, 'join');
-      const current = await requireConnection(ctx);
-      await ctx.rateLimiter?.check(ctx.connectionId, current.userId);
+      const current = await countedConnection(ctx);
       // A removal or creation racing this join is re-checked once the connection is in (admitInto);
       // refused then, the connection ends in no room, as after `leave`.
       const identity = { userId: current.userId, roles: current.roles };
@@ -186,8 +209,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
       return { event: 'joined', data: { room: input.room } };
     }
     case 'leave': {
-      const before = await requireConnection(ctx);
-      await ctx.rateLimiter?.check(ctx.connectionId, before.userId);
+      const before = await countedConnection(ctx);
       await ctx.connections.setRoom(ctx.connectionId, null);
       if (ctx.presence && before.room) await ctx.presence.left(before.room, before.userId);
       return { event: 'left', data: { room: before.room } };
@@ -195,8 +217,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
     case 'presence': {
       const input = parseWith(presenceActionSchema, data ?? {}, 'presence');
       const presence = requirePort(ctx.presence, 'presence');
-      const record = await requireConnection(ctx);
-      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+      const record = await countedConnection(ctx);
       const room = input.room ?? record.room;
       if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
       await assertRoom(ctx, record, room);
@@ -205,8 +226,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
     case 'typing': {
       const input = parseWith(typingSchema, data, 'typing');
       const typing = requirePort(ctx.typing, 'typing');
-      const record = await requireConnection(ctx);
-      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+      const record = await countedConnection(ctx);
       const room = input.room ?? record.room;
       if (!room) throw new ChatError('not_in_room', 'Name a room or join one first');
       await assertRoom(ctx, record, room);
@@ -215,8 +235,7 @@ export async function runAction(action: string, data: unknown, ctx: ActionContex
     }
     case 'resume': {
       const input = parseWith(resumeSchema, data ?? {}, 'resume');
-      const record = await requireConnection(ctx);
-      await ctx.rateLimiter?.check(ctx.connectionId, record.userId);
+      const record = await countedConnection(ctx);
       const room = input.room ?? record.room ?? DEFAULT_ROOM;
       await assertRoom(ctx, record, room);
       const { count, lastId, complete } = await replay(ctx, [roomStream(room), GLOBAL_STREAM], input.after);

@@ -25,6 +25,12 @@ export function codecForFrame(body: string): Codec {
   return codecFor(/^[0-6b]/.test(body) ? 'socketio' : 'json');
 }
 
+/** The user the `$connect` authorizer allowed (API Gateway repeats its context on every route). */
+function callerOf(event: WsEvent): string | undefined {
+  const userId = event.requestContext.authorizer?.userId;
+  return typeof userId === 'string' && userId !== '' ? userId : undefined;
+}
+
 const root = lazy(() => buildWsMessageRoot({ onFanoutStats: countFanoutStats }));
 
 export async function message(event: WsEvent, context?: { getRemainingTimeInMillis?: () => number }): Promise<WsResult> {
@@ -59,6 +65,7 @@ export async function message(event: WsEvent, context?: { getRemainingTimeInMill
       presence: wired.presence,
       typing: wired.typing,
       resolveSender: (identity, claimed) => resolveSender(identity, claimed),
+      callerUserId: callerOf(event),
       ...(context?.getRemainingTimeInMillis ? { timeLeftMs: () => context.getRemainingTimeInMillis!() } : {}),
       // A replay (resume) is posted frame by frame: throttling (429) and 5xx are retried with
       // backoff, as in fan-out, so one throttled post does not fail the whole resume.

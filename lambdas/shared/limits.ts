@@ -74,6 +74,11 @@ export const LIMITS = {
   resumeReadItems: 50,
   /** Time kept before a function's deadline to answer its route (a replay stops then). */
   replyMarginMs: 1_000,
+  /**
+   * The message path's inline fan-out starts no post later than this before the function's
+   * deadline: what is left goes to a follow-up task (one SQS batch) and the sender gets its reply.
+   */
+  fanoutHandOnMarginMs: 2_000,
   /** A retried send with the same (sender, client_id) within this window is the same message. */
   clientIdWindowSeconds: 24 * 3600,
   /** Messages, broadcasts and events are kept this many days (DynamoDB TTL). */

@@ -140,6 +140,38 @@ describe('WebSocket API emulator', () => {
     });
   });
 
+  it("gives every later event of the connection the $connect authorizer's context, as API Gateway does", async () => {
+    const authorizer: AnyHandler = async (event) => {
+      const token = (event as { queryStringParameters?: Record<string, string> }).queryStringParameters?.token;
+      const effect = token === 'good' ? 'Allow' : 'Deny';
+      return {
+        principalId: 'alice',
+        policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: '*' }] },
+        context: { userId: 'alice', roles: 'admin' },
+      };
+    };
+    const { api, next } = await start({}, { authorizer });
+    const client = await openWs(`${api.url}/?token=good`);
+    const expected = { userId: 'alice', roles: 'admin', principalId: 'alice' };
+    expect((await next('$connect')).event.requestContext.authorizer).toEqual(expected);
+    const echo = client.next((f) => f.raw === 'echo:{"action":"ping"}');
+    client.ws.send('{"action":"ping"}');
+    await echo;
+    expect((await next('ping')).event.requestContext.authorizer).toEqual(expected);
+    await client.close();
+    expect((await next('$disconnect')).event.requestContext.authorizer).toEqual(expected);
+  });
+
+  it('gives no authorizer context without an authorizer', async () => {
+    const { api, next } = await start();
+    const client = await openWs(api.url);
+    const echo = client.next((f) => f.raw === 'echo:{"action":"ping"}');
+    client.ws.send('{"action":"ping"}');
+    await echo;
+    expect((await next('ping')).event.requestContext.authorizer).toBeUndefined();
+    await client.close();
+  });
+
   it('rejects the handshake with the status $connect returns, or 500 when it throws', async () => {
     const { api, events } = await start({
       connect: async (event) => {
