@@ -34,8 +34,19 @@ describe('$connect writes the record and the greeting task at once', () => {
     const sent: GreetTask[] = [];
     const registering = registerConnection(
       {
-        connections: { put: () => (started.push('put'), put.promise) },
-        tasks: { send: (task) => (started.push('send'), sent.push(task as GreetTask), send.promise) },
+        connections: {
+          put: () => {
+            started.push('put');
+            return put.promise;
+          },
+        },
+        tasks: {
+          send: (task) => {
+            started.push('send');
+            sent.push(task as GreetTask);
+            return send.promise;
+          },
+        },
         clock: { now: () => 0 },
       },
       'c1',
@@ -104,7 +115,10 @@ describe('a room fan-out reads its first page with the ledger check', () => {
       },
       tasks: { send: async () => undefined, sendBatch: async () => undefined },
       ledger: {
-        isDone: () => (events.push('ledger'), done),
+        isDone: () => {
+          events.push('ledger');
+          return done;
+        },
         markDone: async () => {
           events.push('done');
         },
