@@ -16,6 +16,8 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { FUNCTIONS } from '../lambdas/shared/routes.js';
+import { SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { SYSTEM_LOG_LEVEL } from '../lib/constructs/chat-function.js';
 import { LOCAL_CREDENTIALS } from '../local/emulators.js';
 import { startAws } from './lib/aws.js';
 import { handlerBundle } from './lib/bundles.js';
@@ -43,8 +45,11 @@ export const PRICES = {
 
 /** Lambda gives a function vCPU in proportion to memory: one full vCPU at 1,769 MB. */
 const MB_PER_VCPU = 1769;
-/** START/END/REPORT lines Lambda writes per invocation (bytes, approximate). */
+/** START/END/REPORT lines Lambda writes per invocation at the default system log level (bytes, approximate). */
 const PLATFORM_LOG_BYTES = 300;
+/** This service's functions log Lambda's own lines at WARN and above only: none per normal invocation. */
+const OUR_PLATFORM_LOG_BYTES = SYSTEM_LOG_LEVEL === SystemLogLevel.WARN ? 0 : PLATFORM_LOG_BYTES;
+const platformLogBytes = (fn: string) => (fn in FUNCTIONS ? OUR_PLATFORM_LOG_BYTES : PLATFORM_LOG_BYTES);
 
 export interface CostOptions {
   sizes?: number[];
@@ -145,7 +150,7 @@ function breakdown(t: Tally, messages: number): CostBreakdown {
     gbSeconds += gbs;
     wall += inv.wallMs;
     cpu += inv.cpuMs;
-    logBytes += inv.logBytes + PLATFORM_LOG_BYTES;
+    logBytes += inv.logBytes + platformLogBytes(inv.fn);
     lambdaDollars += gbs * (inv.arch === 'arm64' ? PRICES.lambdaArmGbSecond : PRICES.lambdaX86GbSecond) + PRICES.lambdaRequestsPerMillion / 1e6;
   }
   const per = (x: number) => x / messages;
@@ -271,7 +276,7 @@ export async function measureCost(options: CostOptions = {}): Promise<CostResult
     notes: [
       `Lambda billed duration per invocation = ceil(max(wall ms, CPU ms / vCPU share)), vCPU share = memory / ${MB_PER_VCPU} MB (Lambda allots CPU in proportion to memory); memory from FUNCTIONS, arm64 price`,
       'DynamoDB units are the consumed capacity DynamoDB (dynalite) reports for each request (ReturnConsumedCapacity TOTAL)',
-      `SQS: every request in 64 KB chunks, including the event source mapping's ReceiveMessage and DeleteMessageBatch (its empty polls are a fixed cost per hour, not per message); CloudWatch Logs: handler output + ~${PLATFORM_LOG_BYTES} B of platform lines per invocation at $0.50/GB`,
+      `SQS: every request in 64 KB chunks, including the event source mapping's ReceiveMessage and DeleteMessageBatch (its empty polls are a fixed cost per hour, not per message); CloudWatch Logs: handler output at $0.50/GB, plus ~${PLATFORM_LOG_BYTES} B of platform lines per invocation for the Scan design (this service's functions log Lambda's lines at WARN and above only)`,
       '@connections answers after the configured latency (20 ms by default), which the handlers wait for: it is part of the billed duration',
     ],
   };

@@ -30,7 +30,7 @@ const withPlugins = <T extends { middlewareStack: { use(p: never): void } }>(cli
 
 export function dynamoClient(): DynamoDBDocumentClient {
   // No `cacheMiddleware` here: the document client refuses it.
-  dynamo ??= DynamoDBDocumentClient.from(withPlugins(new DynamoDBClient({ maxAttempts: 4 })), {
+  dynamo ??= DynamoDBDocumentClient.from(withPlugins(without(UNUSED_EVERYWHERE, new DynamoDBClient({ maxAttempts: 4 }))), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return dynamo;
@@ -42,18 +42,29 @@ export function dynamoClient(): DynamoDBDocumentClient {
  * request; a fan-out spends most of its CPU in the SDK (bench/).
  */
 export function sqsClient(): SQSClient {
-  sqs ??= withPlugins(new SQSClient({ maxAttempts: 4, cacheMiddleware: true }));
+  sqs ??= withPlugins(without(UNUSED_EVERYWHERE, new SQSClient({ maxAttempts: 4, cacheMiddleware: true })));
   return sqs;
 }
 
 /**
- * Middleware a post does not need, removed from the management client (a fan-out's CPU is mostly
- * the SDK's per-request work, bench/post-cpu.ts): the user-agent headers (rebuilt and escaped on
- * every request; API Gateway ignores them), recursion detection (it forwards the Lambda trace id so
- * that Lambda can stop SQS/SNS loops; a post to a WebSocket client cannot start one) and the
- * logger middleware (no logger is configured).
+ * Middleware no request of ours needs, removed from the DynamoDB and SQS clients (the message path's
+ * CPU is mostly the SDK's per-request work, bench/): the user-agent headers, rebuilt and escaped on
+ * every request for AWS's own statistics, and the logger middleware (no logger is configured).
+ * Recursion detection stays on SQS: it forwards the Lambda trace id that lets Lambda stop an
+ * SQS → Lambda → SQS loop.
  */
-const UNUSED_ON_POSTS = ['getUserAgentMiddleware', 'recursionDetectionMiddleware', 'loggerMiddleware'];
+const UNUSED_EVERYWHERE = ['getUserAgentMiddleware', 'loggerMiddleware'];
+
+/**
+ * The management client (a fan-out's posts) also drops recursion detection: a post to a WebSocket
+ * client cannot start a loop (bench/post-cpu.ts measures what the three cost).
+ */
+const UNUSED_ON_POSTS = [...UNUSED_EVERYWHERE, 'recursionDetectionMiddleware'];
+
+const without = <T extends { middlewareStack: { remove(name: string): boolean } }>(names: readonly string[], client: T): T => {
+  for (const name of names) client.middlewareStack.remove(name);
+  return client;
+};
 
 /** One client per management endpoint (the stage's https callback URL). */
 export function managementClient(endpoint: string): ApiGatewayManagementApiClient {
@@ -64,14 +75,16 @@ export function managementClient(endpoint: string): ApiGatewayManagementApiClien
     // allows 50, which would queue the rest of a fan-out's posts behind them.
     const agent = { keepAlive: true, maxSockets: LIMITS.fanoutConcurrency };
     client = withPlugins(
-      new ApiGatewayManagementApiClient({
-        endpoint,
-        maxAttempts: 1,
-        cacheMiddleware: true,
-        requestHandler: { httpAgent: agent, httpsAgent: agent },
-      }),
+      without(
+        UNUSED_ON_POSTS,
+        new ApiGatewayManagementApiClient({
+          endpoint,
+          maxAttempts: 1,
+          cacheMiddleware: true,
+          requestHandler: { httpAgent: agent, httpsAgent: agent },
+        }),
+      ),
     );
-    for (const name of UNUSED_ON_POSTS) client.middlewareStack.remove(name);
     management.set(endpoint, client);
   }
   return client;

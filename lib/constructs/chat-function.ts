@@ -22,6 +22,15 @@ export { handlerEntry, PROJECT_ROOT };
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const LAMBDA_ARCHITECTURE = lambda.Architecture.ARM_64;
 
+/**
+ * Lambda's own log lines at WARN and above only (JSON log format): no START/END/REPORT lines per
+ * invocation, about 300 bytes that cost as much as a small room's DynamoDB reads (bench/cost.ts;
+ * docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html). Duration,
+ * errors and throttles stay in CloudWatch metrics; the functions' own logs (JSON from Powertools,
+ * INFO and above) and the logged-errors alarm are unchanged.
+ */
+export const SYSTEM_LOG_LEVEL = lambda.SystemLogLevel.WARN;
+
 export interface ChatFunctionProps {
   /** Key in FUNCTIONS. */
   name: FunctionName;
@@ -75,6 +84,8 @@ export class ChatFunction extends Construct {
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       environment: props.environment,
       bundling: bundlingOptionsFor(props.name),
+      loggingFormat: lambda.LoggingFormat.JSON,
+      systemLogLevelV2: SYSTEM_LOG_LEVEL,
     });
     // The role must exist with its log permissions before the function is created.
     this.fn.node.addDependency(this.role);

@@ -353,6 +353,9 @@ describe('Lambda functions', () => {
     const logGroupId = p.LoggingConfig.LogGroup.Ref;
     expect(logGroupId).toBe(logicalId(stack.functions[name].logGroup));
     expect(resources[logGroupId]!.Properties.RetentionInDays).toBe(LOG_RETENTION);
+    // JSON logs, and no START/END/REPORT line per invocation (Lambda's own lines at WARN and above).
+    expect(p.LoggingConfig).toMatchObject({ LogFormat: 'JSON', SystemLogLevel: 'WARN' });
+    expect(p.LoggingConfig.ApplicationLogLevel).toBeUndefined();
   });
 
   it('only the SSE function has reserved concurrency (the most streams open at once); sseReservedConcurrency=0 removes it', () => {
