@@ -13,6 +13,7 @@ import type { Identity } from '../domain/model.js';
 import { type Headers, headerValue } from '../shared/headers.js';
 import type { JwtClaims } from './claims.js';
 import { ADMIN_ROLE, AUTH_ENV, AuthConfigError, readAuthMode, readAuthSettings } from './settings.js';
+import { loadSecretFromSsm } from './ssm-secret.js';
 import { createVerifier, type SecretLoader, type TokenVerifier, type VerifierDeps } from './verifiers.js';
 
 export type { JwtClaims } from './claims.js';
@@ -28,21 +29,6 @@ export const ANONYMOUS: Identity = { userId: 'anonymous', roles: [ADMIN_ROLE] };
 export function authEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return env[AUTH_ENV.mode]?.trim() !== 'off';
 }
-
-/** Reads a SecureString from SSM; imported lazily so only the functions that verify tokens load the client. */
-const loadSecretFromSsm: SecretLoader = async (name) => {
-  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-  // The SDK picks AWS_ENDPOINT_URL_SSM up by itself (the local runtime's SSM emulator).
-  const client = new SSMClient({});
-  try {
-    const out = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-    const value = out.Parameter?.Value;
-    if (!value) throw new AuthConfigError(`SSM parameter ${name} is empty`);
-    return value;
-  } finally {
-    client.destroy();
-  }
-};
 
 let verifier: Promise<TokenVerifier> | undefined;
 

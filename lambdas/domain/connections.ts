@@ -42,14 +42,22 @@ export async function registerConnection(
     protocol,
     connectedAt: new Date(now).toISOString(),
   };
-  await deps.connections.put(record, Math.floor(now / 1000) + LIMITS.connectionTtlSeconds);
   // The connection is not postable until $connect returns, so the greeting goes through a task.
   // Protocols with their own connect handshake (Socket.IO) get `connected` once it completes.
   const codec = codecFor(protocol);
   const frames = codec.openingFrames(connectionId);
   if (!codec.acceptConnect) frames.push(codec.encode(connectedEvent(record)));
   const task: GreetTask = { kind: 'greet', connectionId, frames };
-  await deps.tasks.send(task);
+  // The record and the task are written together (one round trip, not two): the task cannot be
+  // carried out before $connect returns, and $connect returns after both have settled (neither is
+  // left in flight when the sandbox freezes). If the record's write fails, the handshake fails and
+  // the greeting finds no connection (410, then no record: done).
+  const [stored, sent] = await Promise.allSettled([
+    deps.connections.put(record, Math.floor(now / 1000) + LIMITS.connectionTtlSeconds),
+    deps.tasks.send(task),
+  ]);
+  if (stored.status === 'rejected') throw stored.reason;
+  if (sent.status === 'rejected') throw sent.reason;
   return record;
 }
 

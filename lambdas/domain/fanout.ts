@@ -55,29 +55,42 @@ export class FanoutService {
 
   async run(task: FanoutTask, options: FanoutRunOptions = {}): Promise<FanoutStats> {
     const stats = newStats(task.key);
+    const audience = task.audience;
+    // A room's first page is read together with the ledger check (one round trip, not two); a
+    // task found done (a duplicate: rare) has cost that one read. Presence and typing read at most
+    // cap + 1 connections, which decides: small rooms are delivered from it, larger ones get
+    // nothing. Out of time already, a room is not read (readAndSplit hands the task on).
+    const firstRead =
+      audience.type !== 'room'
+        ? undefined
+        : capped(task)
+          ? this.deps.connections.listRoom(audience.room, undefined, task.maxAudience + 1)
+          : options.deadline !== undefined && Date.now() >= options.deadline
+            ? undefined
+            : this.deps.connections.listRoom(audience.room, task.cursor?.page, this.pageSize);
     // Every task checks the ledger (one small read): SQS may hold two copies of one task, each
     // with receive count 1, when SendMessage is retried after its answer was lost, and a reader
     // that is redelivered after a crash enqueues its parts again under the same keys.
-    if (await this.deps.ledger.isDone(task.key)) {
+    const [done, first] = await Promise.allSettled([this.deps.ledger.isDone(task.key), firstRead]);
+    if (done.status === 'rejected') throw done.reason;
+    if (done.value) {
       stats.skipped = true;
       this.deps.onStats?.(stats);
       return stats;
     }
+    if (first.status === 'rejected') throw first.reason;
     const frameFor = encodeForProtocols(task.event);
     const failed: Member[] = [];
     const deliver = (members: Member[]) =>
       this.delivery.deliver(members, frameFor, stats, failed, { deadline: options.deadline, retries: LIMITS.postRetries });
 
-    const audience = task.audience;
     if (audience.type === 'connections') {
       await deliver(targetsOf(task, audience.members));
     } else if (capped(task)) {
-      // Presence and typing: one read of at most cap + 1 connections decides; small rooms are
-      // delivered from it, larger ones get nothing.
-      const page = await this.deps.connections.listRoom(task.audience.room, undefined, task.maxAudience + 1);
+      const page = first.value!;
       if (!overCap(task, page)) await deliver(targetsOf(task, page.members));
     } else {
-      await this.readAndSplit(task, stats, deliver, options);
+      await this.readAndSplit(task, stats, deliver, options, first.value);
     }
 
     await this.delivery.handOn(task, failed, stats);
@@ -87,13 +100,19 @@ export class FanoutService {
   }
 
   /** The audience's pages, from the task's cursor on; stops (and says where) when out of time. */
-  private async *pages(task: FanoutTask, outOfTime: () => boolean): AsyncGenerator<MemberPage | { stopAt: { shard?: number; page?: string | undefined } }> {
+  private async *pages(
+    task: FanoutTask,
+    outOfTime: () => boolean,
+    firstPage?: MemberPage,
+  ): AsyncGenerator<MemberPage | { stopAt: { shard?: number; page?: string | undefined } }> {
     const audience = task.audience;
     if (audience.type === 'room') {
       let cursor = task.cursor?.page;
+      let read = firstPage;
       do {
-        if (outOfTime()) return yield { stopAt: { page: cursor } };
-        const page = await this.deps.connections.listRoom(audience.room, cursor, this.pageSize);
+        if (!read && outOfTime()) return yield { stopAt: { page: cursor } };
+        const page = read ?? (await this.deps.connections.listRoom(audience.room, cursor, this.pageSize));
+        read = undefined;
         yield page;
         cursor = page.cursor;
       } while (cursor);
@@ -122,6 +141,7 @@ export class FanoutService {
     stats: FanoutStats,
     deliver: (members: Member[]) => Promise<void>,
     options: FanoutRunOptions,
+    firstPage?: MemberPage,
   ): Promise<void> {
     const local: Promise<void>[] = [];
     let localCount = 0;
@@ -166,7 +186,7 @@ export class FanoutService {
     };
 
     try {
-      for await (const page of this.pages(task, outOfTime)) {
+      for await (const page of this.pages(task, outOfTime, firstPage)) {
         if ('stopAt' in page) await this.continueLater(task, page.stopAt, stats);
         else await take(page.members);
       }

@@ -7,7 +7,7 @@ import { ChatError } from './errors.js';
 import { ulid } from './ids.js';
 import { checkMedia } from './media.js';
 import type { ChatMessage, MessageAttachment } from './model.js';
-import { MESSAGE_TYPES, type MessageType } from './schemas.js';
+import { MESSAGE_TYPES, type MessageType } from './base-schemas.js';
 
 export interface DraftMessage {
   type: string;

@@ -8,7 +8,7 @@
 import { LIMITS } from '../shared/limits.js';
 import { mediaKey } from './attachments.js';
 import type { ChatMessage } from './model.js';
-import { makePreview, type PreviewFormat, type PreviewResult } from './preview-image.js';
+import type { PreviewFormat, PreviewResult } from './preview-image.js';
 import type { PreviewTask } from './tasks.js';
 
 /** Reads a whole object of the attachments bucket (undefined if it is gone). */
@@ -47,6 +47,9 @@ export class PreviewService {
     const bytes = await this.deps.media.read(mediaKey(task.attachmentId));
     if (!bytes) return 'no_object';
     if (bytes.length > LIMITS.attachmentImageMaxBytes) return 'too_large';
+    // The codecs load with the first preview: the other tasks (and the bundles that only enqueue
+    // previews) do not evaluate them.
+    const { makePreview } = await import('./preview-image.js');
     const result = makePreview(bytes, task.format);
     if (result.status !== 'made') return result.status;
     return (await this.deps.store.setPreview(task.room, task.messageId, task.attachmentId, result.dataUrl)) ? 'stored' : 'no_message';

@@ -5,15 +5,11 @@
  */
 import * as z from 'zod/mini';
 import { LIMITS } from '../shared/limits.js';
+import { roomSchema } from './base-schemas.js';
 import { ULID_RE } from './ids.js';
 
-const ROOM_RE = /^[A-Za-z0-9_.:-]+$/;
-
-export const roomSchema = z.string({ error: 'room must be a string' }).check(
-  z.minLength(1, 'room must not be empty'),
-  z.maxLength(LIMITS.roomMaxChars, `room is at most ${LIMITS.roomMaxChars} characters`),
-  z.regex(ROOM_RE, 'room may contain letters, digits, "_", "-", ".", ":"'),
-);
+// Defined with what the entry points use without the payload schemas (base-schemas.ts).
+export { clientFrameSchema, roomSchema } from './base-schemas.js';
 
 export const senderSchema = z.string({ error: 'sender must be a string' }).check(
   z.trim(),
@@ -21,8 +17,7 @@ export const senderSchema = z.string({ error: 'sender must be a string' }).check
   z.maxLength(LIMITS.senderMaxChars, `sender is at most ${LIMITS.senderMaxChars} characters`),
 );
 
-export const MESSAGE_TYPES = ['text', 'image', 'audio'] as const;
-export type MessageType = (typeof MESSAGE_TYPES)[number];
+export { MESSAGE_TYPES, type MessageType } from './base-schemas.js';
 
 /** Content length is checked against the media/text limits by the message service. */
 const contentSchema = (field: string) => z.string({ error: `${field} must be a string` });
@@ -96,12 +91,6 @@ export const historyQuerySchema = z.object({
     ),
     LIMITS.historyDefaultPage,
   ),
-});
-
-/** A frame from a WebSocket client. */
-export const clientFrameSchema = z.object({
-  action: z.string({ error: 'action must be a string' }).check(z.maxLength(64, 'action is at most 64 characters')),
-  data: z.optional(z.unknown()),
 });
 
 /** `POST /api/uploads`: what is about to be uploaded; type, format and size are checked by the service. */

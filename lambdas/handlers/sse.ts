@@ -17,7 +17,7 @@ import { ChatError, toErrorBody } from '../domain/errors.js';
 import type { StreamHistory } from '../domain/history.js';
 import { isUlid, ulidFloor } from '../domain/ids.js';
 import { DEFAULT_ROOM, GLOBAL_STREAM, itemId, roomStream, type StreamItem } from '../domain/model.js';
-import { roomSchema } from '../domain/schemas.js';
+import { roomSchema } from '../domain/base-schemas.js';
 import { acquireStreamSlot, type StreamSlot } from '../domain/stream-slots.js';
 import { formatSse, itemFromEvent, SentIds, sseComment, sseRetry } from '../domain/sse.js';
 import { openRelay, type Relay } from '../adapters/ws-relay.js';

@@ -9,7 +9,7 @@ import { headerValue } from '../shared/headers.js';
 import { DEFAULT_ROOM, type Identity, type WireProtocol } from '../domain/model.js';
 import { registerConnection } from '../domain/connections.js';
 import { admitInto } from '../domain/room-access.js';
-import { roomSchema } from '../domain/schemas.js';
+import { roomSchema } from '../domain/base-schemas.js';
 import { wsConnectRoot } from '../roots/ws-connect.js';
 import { injectLambdaContext, logger } from './common/observability.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';

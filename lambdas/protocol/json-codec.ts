@@ -1,7 +1,7 @@
 /** The JSON envelope protocol: client `{"action", "data"}`, server `{"event", "data"}`. */
 import { ChatError } from '../domain/errors.js';
 import type { ServerEvent } from '../domain/model.js';
-import { clientFrameSchema } from '../domain/schemas.js';
+import { clientFrameSchema } from '../domain/base-schemas.js';
 import type { Codec, DecodedFrame } from './codec.js';
 
 export const jsonCodec: Codec = {

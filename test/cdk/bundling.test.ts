@@ -195,7 +195,7 @@ describe('bundles as deployed', () => {
     expect(inputs.includes('@aws-sdk/client-dynamodb/'), 'DynamoDB').toBe(resources.some((r) => r.startsWith('table/')));
     expect(inputs.includes('@aws-sdk/client-sqs/'), 'SQS').toBe(resources.some((r) => r.startsWith('queue/')));
     expect(inputs.includes('@aws-sdk/client-apigatewaymanagementapi/'), '@connections').toBe(resources.includes('websocket/@connections'));
-    // The SSM client is imported on first use, by token verifiers with an HS256 secret parameter.
+    // The SSM client is held by the bundles that verify tokens (an HS256 secret parameter).
     expect(inputs.includes('@aws-sdk/client-ssm/'), 'SSM').toBe(resources.includes('parameter/auth-secret'));
   });
 

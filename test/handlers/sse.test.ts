@@ -27,13 +27,15 @@ class RelayApi {
   private readonly rooms = new Map<WebSocket, string>();
   /** Refuses every subscription (the WebSocket API unreachable for the relay). */
   refusing = false;
+  /** Sends the `connected` greeting (a task on AWS, so it may come late or after other frames). */
+  greeting = true;
 
   private constructor(private readonly server: WebSocketServer) {
     server.on('connection', (socket, request) => {
       const room = new URL(request.url ?? '/', 'ws://x').searchParams.get('room') ?? 'general';
       this.rooms.set(socket, room);
       socket.on('close', () => this.rooms.delete(socket));
-      socket.send(JSON.stringify({ event: 'connected', data: { connection_id: 'relay', room } }));
+      if (this.greeting) socket.send(JSON.stringify({ event: 'connected', data: { connection_id: 'relay', room } }));
     });
   }
 
@@ -237,6 +239,21 @@ describe('SSE relay', () => {
     capture.close();
     await done;
     expect(capture.events().map((e) => e.id)).toEqual([stored.id, next.id]);
+  });
+
+  it('the stream starts once the relay is subscribed (handshake done), without waiting for its greeting', async () => {
+    relay.greeting = false;
+    try {
+      const { capture, done } = open('/api/events?room=no-greeting');
+      await waitFor(() => capture.body, (body) => body.includes(': stream no-greeting'), { what: 'the stream to open' });
+      const message = await postText('live', 'no-greeting', true);
+      await waitFor(() => capture.events().length, (n) => n >= 1, { what: 'the live event' });
+      capture.close();
+      await done;
+      expect(capture.events()).toEqual([{ id: message.id, event: 'message', data: message }]);
+    } finally {
+      relay.greeting = true;
+    }
   });
 
   it('when the relay cannot subscribe, the stream ends at once with a retry hint and no event', async () => {

@@ -15,7 +15,9 @@ export const logger = new Logger({
   logLevel: (process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO') as 'INFO',
 });
 
-const metrics = new Metrics({ namespace: NAMESPACE, serviceName: SERVICE });
+// Built on the first count: a function that never counts does not construct it, and its bundle
+// leaves the library out (the authorizer, the SSE stream, $connect, $disconnect).
+let metrics: Metrics | undefined;
 let pending = 0;
 
 export type CountMetric = 'MessagesSent' | 'MessagesDelivered' | 'StaleConnectionsRemoved' | 'DeliveryFailures' | 'RateLimited';
@@ -28,6 +30,7 @@ export type CountMetric = 'MessagesSent' | 'MessagesDelivered' | 'StaleConnectio
 export function countMetrics(values: Partial<Record<CountMetric, number>>): void {
   for (const [name, value] of Object.entries(values)) {
     if (value && value > 0) {
+      metrics ??= new Metrics({ namespace: NAMESPACE, serviceName: SERVICE });
       metrics.addMetric(name, MetricUnit.Count, value);
       pending++;
     }
@@ -43,7 +46,7 @@ export function countFanoutStats(stats: { delivered: number; gone: number; faile
 export function flushMetrics(): void {
   if (pending === 0) return;
   pending = 0;
-  metrics.publishStoredMetrics();
+  metrics?.publishStoredMetrics();
 }
 
 /** Middy middleware: Powertools' Lambda context keys on every log line, metrics flushed at the end. */
