@@ -10,7 +10,10 @@
  * rate for a while, whatever the server keeps up with, so the delivered rate can fall behind the
  * offered one (the issue's 100 clients / 4 senders at 1 msg/s and 200 clients / 5 senders at 4 msg/s).
  * The runtime runs with auth on as deployed (every client connects with a token through the
- * `$connect` authorizer) and the rate limits raised for the run through CDK context.
+ * `$connect` authorizer) and the rate limits raised for the run through CDK context. Every server
+ * gets one warm-up message per sender before it is measured (the runtime's sandboxes then have made
+ * their cold start, which the cold-start section measures), and each run reports the CPU it took per
+ * delivery: the server process and the clients.
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -244,6 +247,7 @@ async function runOne(kind: ServerKind, server: LiveServer, k: number, senders: 
   const clients = await connectClients(kind, server.url, k, secret);
   const connectMs = now() - connectStart;
   await settle();
+  await warmUp(clients, senders);
 
   const log = recordReceipts(clients, 'b');
   const cpu = await cpuMeter(server);
@@ -278,15 +282,15 @@ async function runOne(kind: ServerKind, server: LiveServer, k: number, senders: 
 }
 
 /**
- * Before a workload is measured, each sender sends one message and waits for it to reach every
+ * Before rounds or a workload are measured, each sender sends one message and waits for it to reach every
  * client: every server starts the measurement warm (the runtime's sandboxes have made their cold
  * start and first invocation, which the cold-start section measures; the measurement is of steady
  * delivery). Then the room settles again.
  */
-async function warmUp(clients: BenchClient[], w: RateWorkload): Promise<void> {
+async function warmUp(clients: BenchClient[], senders: number): Promise<void> {
   const log = recordReceipts(clients, 'w');
-  for (let s = 0; s < w.senders; s++) clients[s]!.send(`w|${s}|${now()}`);
-  const expected = w.senders * (clients.length - 1);
+  for (let s = 0; s < senders; s++) clients[s]!.send(`w|${s}|${now()}`);
+  const expected = senders * (clients.length - 1);
   const end = Date.now() + 30_000;
   while (log.received < expected && Date.now() < end) await sleep(10);
   await settle();
@@ -296,7 +300,7 @@ async function warmUp(clients: BenchClient[], w: RateWorkload): Promise<void> {
 async function runRate(kind: ServerKind, server: LiveServer, w: RateWorkload, secret: string): Promise<RateRun> {
   const clients = await connectClients(kind, server.url, w.clients, secret);
   await settle();
-  await warmUp(clients, w);
+  await warmUp(clients, w.senders);
   const log = recordReceipts(clients, 'r');
   const cpu = await cpuMeter(server);
   const periodMs = 1000 / w.perSecond;
