@@ -11,16 +11,8 @@ import { registerConnection } from '../../lambdas/domain/connections.js';
 import { FanoutService } from '../../lambdas/domain/fanout.js';
 import type { MemberPage } from '../../lambdas/domain/ports.js';
 import type { FanoutTask, GreetTask } from '../../lambdas/domain/tasks.js';
+import { deferred } from '../support/deferred.js';
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -15,16 +15,8 @@ import type { ConnectionRecord } from '../../lambdas/domain/model.js';
 import type { MemberPage } from '../../lambdas/domain/ports.js';
 import type { FanoutTask } from '../../lambdas/domain/tasks.js';
 import { type ActionContext, runAction } from '../../lambdas/domain/ws-actions.js';
+import { deferred } from '../support/deferred.js';
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 const record: ConnectionRecord = { connectionId: 'c1', userId: 'alice', roles: [], room: 'general', protocol: 'json', connectedAt: new Date(0).toISOString() } as ConnectionRecord;
 

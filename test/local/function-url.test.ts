@@ -10,6 +10,7 @@ import { FUNCTION_URL_CORS } from '../../local/cors.js';
 import { type FunctionUrl, startFunctionUrl } from '../../local/function-url.js';
 import { silentLogger } from '../../local/log.js';
 import { awslambdaShim } from '../../local/streaming-shim.js';
+import { deferred } from '../support/deferred.js';
 
 let fnUrl: FunctionUrl | undefined;
 
@@ -30,13 +31,6 @@ async function start(handler: (event: APIGatewayProxyEventV2, stream: Writable) 
   return fnUrl;
 }
 
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 describe('streaming Function URL', () => {
   it('streams each write as it happens, with the status and headers given to HttpResponseStream.from', async () => {
