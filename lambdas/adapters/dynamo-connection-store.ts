@@ -1,5 +1,5 @@
 /** ConnectionStore on the connections table, with the byRoom and byShard indexes. */
-import { queryUpTo } from './dynamo-query.js';
+import { indexEquals, queryUpTo } from './dynamo-query.js';
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -129,19 +129,7 @@ export class DynamoConnectionStore implements ConnectionStore {
 
   /** A page of up to `limit` members (queryUpTo follows LastEvaluatedKey past 1 MB pages). */
   private async query(index: string, keyName: string, value: string | number, cursor: string | undefined, limit: number) {
-    const { items, last } = await queryUpTo(
-      this.client,
-      {
-        TableName: this.table,
-        IndexName: index,
-        KeyConditionExpression: '#k = :v',
-        ExpressionAttributeNames: { '#k': keyName },
-        ExpressionAttributeValues: { ':v': value },
-        ProjectionExpression: 'pk, protocol',
-      },
-      limit,
-      decodeCursor(cursor),
-    );
+    const { items, last } = await queryUpTo(this.client, { ...indexEquals(this.table, index, keyName, value), ProjectionExpression: 'pk, protocol' }, limit, decodeCursor(cursor));
     const page: MemberPage = { members: items.map((row) => ({ connectionId: row.pk as string, protocol: (row.protocol as WireProtocol | undefined) ?? 'json' })) };
     const next = encodeCursor(last);
     if (next) page.cursor = next;

@@ -7,6 +7,17 @@ import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } fro
 
 export type StartKey = Record<string, unknown> | undefined;
 
+/** The Query of one index partition: every item whose `keyName` is `value`. */
+export function indexEquals(table: string, index: string, keyName: string, value: string | number): Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'> {
+  return {
+    TableName: table,
+    IndexName: index,
+    KeyConditionExpression: '#k = :v',
+    ExpressionAttributeNames: { '#k': keyName },
+    ExpressionAttributeValues: { ':v': value },
+  };
+}
+
 export async function queryUpTo(
   client: DynamoDBDocumentClient,
   input: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>,

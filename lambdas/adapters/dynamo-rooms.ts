@@ -5,7 +5,7 @@
  * carries `listing` (the sparse publicRooms index). Also the two connection-record operations a
  * member's removal needs (RoomConnections), on the Connections table.
  */
-import { queryUpTo } from './dynamo-query.js';
+import { indexEquals, queryUpTo } from './dynamo-query.js';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -141,18 +141,7 @@ export class DynamoRoomStore implements RoomStore {
 
   /** Up to `limit` rooms of a sparse index: Query pages stop at 1 MB whatever their Limit, so it follows LastEvaluatedKey. */
   private async page(index: string, keyName: string, value: string, start: Record<string, unknown> | undefined, limit: number): Promise<RoomPage> {
-    const { items, last } = await queryUpTo(
-      this.client,
-      {
-        TableName: this.table,
-        IndexName: index,
-        KeyConditionExpression: '#k = :v',
-        ExpressionAttributeNames: { '#k': keyName },
-        ExpressionAttributeValues: { ':v': value },
-      },
-      limit,
-      start,
-    );
+    const { items, last } = await queryUpTo(this.client, indexEquals(this.table, index, keyName, value), limit, start);
     return { rooms: items.map(toRecord), more: last !== undefined };
   }
 

@@ -3,7 +3,7 @@
  * endpoint override (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: the local runtime, LocalStack)
  * requests are path-style (`<endpoint>/<bucket>/<key>`), which needs no wildcard DNS.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import { type GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 
 let s3: S3Client | undefined;
 
@@ -22,4 +22,19 @@ export function resetS3Client(): void {
 export function isMissingObject(error: unknown): boolean {
   const name = (error as Error).name;
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 || name === 'NotFound' || name === 'NoSuchKey';
+}
+
+/** A read of one object, undefined when the object is not there (any other error is thrown). */
+export async function unlessMissing<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isMissingObject(error)) return undefined;
+    throw error;
+  }
+}
+
+/** A GetObject answer's body, read whole (an empty object has none). */
+export async function bodyBytes(out: GetObjectCommandOutput): Promise<Buffer> {
+  return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
 }

@@ -2,7 +2,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { MediaReader } from '../domain/previews.js';
 import type { MethodPermissions } from '../shared/permissions.js';
-import { isMissingObject } from './s3-client.js';
+import { bodyBytes, unlessMissing } from './s3-client.js';
 
 export const MEDIA_READER_PERMISSIONS: MethodPermissions<MediaReader> = {
   read: [{ resource: 'bucket/Media/media/*', actions: ['s3:GetObject'] }],
@@ -14,13 +14,7 @@ export class S3MediaReader implements MediaReader {
     private readonly bucket: string,
   ) {}
 
-  async read(key: string): Promise<Buffer | undefined> {
-    try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
-    } catch (error) {
-      if (isMissingObject(error)) return undefined;
-      throw error;
-    }
+  read(key: string): Promise<Buffer | undefined> {
+    return unlessMissing(async () => bodyBytes(await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }))));
   }
 }

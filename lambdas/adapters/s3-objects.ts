@@ -8,7 +8,7 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCom
 import type { AttachmentObjects, ObjectInfo } from '../domain/attachments.js';
 import { ChatError } from '../domain/errors.js';
 import type { MethodPermissions } from '../shared/permissions.js';
-import { isMissingObject } from './s3-client.js';
+import { bodyBytes, unlessMissing } from './s3-client.js';
 
 export const ATTACHMENT_OBJECT_PERMISSIONS: MethodPermissions<AttachmentObjects> = {
   head: [{ resource: 'bucket/Media/uploads/*', actions: ['s3:GetObject'] }],
@@ -31,20 +31,17 @@ export class S3AttachmentObjects implements AttachmentObjects {
     private readonly bucket: string,
   ) {}
 
-  async head(key: string): Promise<ObjectInfo | undefined> {
-    try {
+  head(key: string): Promise<ObjectInfo | undefined> {
+    return unlessMissing(async () => {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
-    } catch (error) {
-      if (isMissingObject(error)) return undefined;
-      throw error;
-    }
+    });
   }
 
   async readStart(key: string, bytes: number, etag: string): Promise<Buffer> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${bytes - 1}`, IfMatch: etag }));
-      return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
+      return await bodyBytes(out);
     } catch (error) {
       if (status(error) === 412) throw changed();
       throw error;

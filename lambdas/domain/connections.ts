@@ -11,6 +11,7 @@ import { TransientDeliveryError } from './ports.js';
 import { postWithRetry } from './post.js';
 import { backoffDelay, sleep } from './retry.js';
 import type { GreetTask } from './tasks.js';
+import { atOnce } from './at-once.js';
 
 /** The `connected` greeting, the same for every protocol. */
 export function connectedEvent(record: Pick<ConnectionRecord, 'connectionId' | 'room' | 'userId'>): ServerEvent {
@@ -52,12 +53,7 @@ export async function registerConnection(
   // carried out before $connect returns, and $connect returns after both have settled (neither is
   // left in flight when the sandbox freezes). If the record's write fails, the handshake fails and
   // the greeting finds no connection (410, then no record: done).
-  const [stored, sent] = await Promise.allSettled([
-    deps.connections.put(record, Math.floor(now / 1000) + LIMITS.connectionTtlSeconds),
-    deps.tasks.send(task),
-  ]);
-  if (stored.status === 'rejected') throw stored.reason;
-  if (sent.status === 'rejected') throw sent.reason;
+  await atOnce(deps.connections.put(record, Math.floor(now / 1000) + LIMITS.connectionTtlSeconds), deps.tasks.send(task));
   return record;
 }
 

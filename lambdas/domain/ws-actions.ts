@@ -25,6 +25,7 @@ import {
 } from './schemas.js';
 import type { RateLimiter } from './rate-limit.js';
 import { parseWith } from './validation.js';
+import { atOnce } from './at-once.js';
 
 export { parseWith };
 
@@ -99,10 +100,8 @@ async function countedConnection(ctx: ActionContext): Promise<ConnectionRecord> 
     await limiter?.check(ctx.connectionId, record.userId);
     return record;
   }
-  const [record, counted] = await Promise.allSettled([requireConnection(ctx), limiter.check(ctx.connectionId, ctx.callerUserId)]);
-  if (record.status === 'rejected') throw record.reason;
-  if (counted.status === 'rejected') throw counted.reason;
-  return record.value;
+  const [record] = await atOnce(requireConnection(ctx), limiter.check(ctx.connectionId, ctx.callerUserId));
+  return record;
 }
 
 async function send(ctx: ActionContext, input: ClientDraft, room: string | undefined): Promise<ServerEvent> {

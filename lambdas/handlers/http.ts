@@ -19,6 +19,7 @@ import type { HttpOperation } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
 import { countFanoutStats, countMetrics, injectLambdaContext, logger } from './common/observability.js';
 import { roomOperations } from './rooms.js';
+import { atOnce } from '../domain/at-once.js';
 
 const httpRoot = lazy(() => buildHttpRoot({ onFanoutStats: countFanoutStats }));
 
@@ -77,9 +78,7 @@ const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: 
     const room = input.room ?? DEFAULT_ROOM;
     // The rate count and the room check are independent round trips: at once. A refusal by
     // either stores nothing; the count is taken even when the room refuses (every request counts).
-    const [counted, admitted] = await Promise.allSettled([root.rateLimiter.check(undefined, identity.userId), root.roomAccess.assertMember(identity, room)]);
-    if (counted.status === 'rejected') throw counted.reason;
-    if (admitted.status === 'rejected') throw admitted.reason;
+    await atOnce(root.rateLimiter.check(undefined, identity.userId), root.roomAccess.assertMember(identity, room));
     const remaining = invocation.getRemainingTimeInMillis?.();
     const message = await root.chat.sendMessage(
       {

@@ -4,7 +4,8 @@
  * presigned GET in the delivered message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Runtime, startRuntime } from '../../local/runtime.js';
+import type { Runtime } from '../../local/runtime.js';
+import { startAuthRuntime } from '../client/helpers.js';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { getJson, openWs, postJson, uniqueRoom, type WsClient } from '../local/helpers.js';
 import { jpegOfSize, pngOfSize, postForm, requestUpload, upload } from './helpers.js';
@@ -30,7 +31,7 @@ const sendRest = (tokenValue: string, body: unknown) => postJson(`${rt.httpUrl}/
 
 beforeAll(async () => {
   // 100 uploads and messages from one user in a few seconds: the rate limits are raised.
-  rt = await startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, s3Port: 0, quiet: true, auth: true, context: { ratePerUser: 100_000, ratePerConnection: 100_000 } });
+  rt = await startAuthRuntime({ s3Port: 0 });
   [alice, bob] = await Promise.all([token('alice'), token('bob')]);
 }, 120_000);
 

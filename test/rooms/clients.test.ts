@@ -18,8 +18,7 @@ const sockets: Socket[] = [];
 
 beforeAll(async () => {
   rt = await startAuthRuntime();
-  const suffix = Math.random().toString(36).slice(2, 8);
-  [alice, bob, carol] = await Promise.all([User.signIn(rt, `alice-${suffix}`), User.signIn(rt, `bob-${suffix}`), User.signIn(rt, `carol-${suffix}`)]);
+  [alice, bob, carol] = (await User.signInAll(rt, ['alice', 'bob', 'carol'])) as [User, User, User];
 });
 
 afterAll(async () => {

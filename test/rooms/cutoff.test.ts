@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultInjector, GateCall } from '../../local/iam-gate.js';
-import { type Runtime, startRuntime } from '../../local/runtime.js';
+import type { Runtime } from '../../local/runtime.js';
+import { startAuthRuntime } from '../client/helpers.js';
 import { type WsClient, uniqueRoom } from '../local/helpers.js';
 import { User } from './helpers.js';
 
@@ -15,9 +16,8 @@ let bob: User;
 const clients: WsClient[] = [];
 
 beforeAll(async () => {
-  rt = await startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, quiet: true, auth: true, context: { ratePerUser: 100_000, ratePerConnection: 100_000 } });
-  const suffix = Math.random().toString(36).slice(2, 8);
-  [alice, bob] = await Promise.all([User.signIn(rt, `alice-${suffix}`), User.signIn(rt, `bob-${suffix}`)]);
+  rt = await startAuthRuntime();
+  [alice, bob] = (await User.signInAll(rt, ['alice', 'bob'])) as [User, User];
 });
 
 afterAll(async () => {

@@ -21,6 +21,12 @@ export class User {
     return new User(rt, id, await tokenFor(rt, id, roles));
   }
 
+  /** Users signed in under names unique to this run (`alice-x1y2z3`), in the order given. */
+  static signInAll(rt: Runtime, names: readonly (string | readonly [string, string[]])[]): Promise<User[]> {
+    const suffix = Math.random().toString(36).slice(2, 8);
+    return Promise.all(names.map((n) => (typeof n === 'string' ? User.signIn(rt, `${n}-${suffix}`) : User.signIn(rt, `${n[0]}-${suffix}`, n[1]))));
+  }
+
   get auth(): Record<string, string> {
     return { authorization: `Bearer ${this.token}` };
   }

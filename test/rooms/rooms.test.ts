@@ -3,7 +3,8 @@
  * runtime with auth on (authorizers, the IAM gate on every AWS call, the functions as deployed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Runtime, startRuntime } from '../../local/runtime.js';
+import type { Runtime } from '../../local/runtime.js';
+import { startAuthRuntime } from '../client/helpers.js';
 import { directRoomName } from '../../lambdas/domain/rooms.js';
 import { SseClient, type WsClient, openWs, uniqueRoom } from '../local/helpers.js';
 import { User } from './helpers.js';
@@ -33,14 +34,8 @@ async function privateRoom(prefix: string, members = [bob.id]): Promise<string> 
 const FORBIDDEN = { code: 'forbidden', message: 'You are not allowed in this room' };
 
 beforeAll(async () => {
-  rt = await startRuntime({ httpPort: 0, wsPort: 0, ssePort: 0, quiet: true, auth: true, sseTimeoutMs: 30_000, context: { ratePerUser: 100_000, ratePerConnection: 100_000 } });
-  const suffix = Math.random().toString(36).slice(2, 8);
-  [alice, bob, carol, admin] = await Promise.all([
-    User.signIn(rt, `alice-${suffix}`),
-    User.signIn(rt, `bob-${suffix}`),
-    User.signIn(rt, `carol-${suffix}`),
-    User.signIn(rt, `root-${suffix}`, ['admin']),
-  ]);
+  rt = await startAuthRuntime({ sseTimeoutMs: 30_000 });
+  [alice, bob, carol, admin] = (await User.signInAll(rt, ['alice', 'bob', 'carol', ['root', ['admin']]])) as [User, User, User, User];
 });
 
 afterAll(async () => {
