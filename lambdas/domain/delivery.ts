@@ -44,6 +44,8 @@ export function newStats(key: string): FanoutStats {
 
 type PostResult = 'ok' | 'gone' | 'failed' | 'dropped';
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Short, stable idempotency key of a task derived from its parent (keys are at most 200 chars):
  * the same parent and detail always give the same key, so a redelivered task hands on its work
@@ -95,6 +97,11 @@ export class Delivery {
         failed.push(member);
         return;
       }
+      // One post started per turn of the event loop: the SDK's steps before the socket write are
+      // all promise callbacks, so posts started in one go would each be signed before any of them
+      // is sent, and the first recipient would wait for the last signature. Started one per turn,
+      // each request is on the wire before the next is built; the CPU is the same.
+      await nextTurn();
       const outcome = await this.post(member, frameFor(member.protocol), stats, options);
       if (outcome === 'ok') stats.delivered++;
       else if (outcome === 'gone') stats.gone++;

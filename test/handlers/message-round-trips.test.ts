@@ -190,3 +190,31 @@ describe('an inline fan-out near the deadline hands the rest on', () => {
     }
   });
 });
+
+describe('a fan-out sends each post before it builds the next', () => {
+  it('a post whose steps before the socket are all promise callbacks is sent before the next post starts', async () => {
+    // The SDK's steps before the socket write (middleware, credentials, signing) are promise
+    // callbacks: posts started in one go would all be built before any is sent.
+    const events: string[] = [];
+    const members = ['a', 'b', 'c', 'd'].map((id) => ({ connectionId: id, protocol: 'json' as const }));
+    const inline = new InlineFanout({
+      connections: { listRoom: async () => ({ members }), removeStale: async () => undefined },
+      gateway: {
+        post: async (id) => {
+          events.push(`build ${id}`);
+          for (let step = 0; step < 20; step++) await Promise.resolve();
+          events.push(`send ${id}`);
+          await new Promise((r) => setTimeout(r, 5));
+          return 'ok';
+        },
+      },
+      tasks: { send: async () => undefined },
+      maxMembers: 128,
+    });
+    const stats = await inline.deliver({ kind: 'fanout', key: 'm1', audience: { type: 'room', room: 'general' }, event: { event: 'message', data: {} } } as FanoutTask);
+    expect(stats).toMatchObject({ delivered: 4, failed: 0 });
+    // All four are in flight at once (the window is larger than the room), yet none is built
+    // before the one before it is sent.
+    expect(events).toEqual(['build a', 'send a', 'build b', 'send b', 'build c', 'send c', 'build d', 'send d']);
+  });
+});
