@@ -61,6 +61,12 @@ export interface CpuPerDelivery {
   ceilingPerSecond: number;
 }
 
+/** Per message, the latency of its first copy and of its last one (a message's fan-out lies between). */
+export interface MessageSpread {
+  firstCopyMs: Distribution;
+  lastCopyMs: Distribution;
+}
+
 export interface RateRun {
   server: ServerKind;
   judge: 'latency' | 'throughput';
@@ -77,6 +83,7 @@ export interface RateRun {
   delivered: number;
   lost: number;
   latencyMs: Distribution;
+  perMessage: MessageSpread;
 }
 
 export interface LiveRun {
@@ -226,20 +233,33 @@ async function cpuMeter(server: LiveServer) {
   };
 }
 
-/** Receipts of bench messages (`<tag>|<id>|<sent at>`) on every client: latencies, count, last arrival. */
+/**
+ * Receipts of bench messages (`<tag>|<id>|<sent at>`) on every client: latencies, count, last
+ * arrival, and per message the latency of its first and of its last copy.
+ */
 function recordReceipts(clients: BenchClient[], tag: string) {
-  const log = { latencies: [] as number[], received: 0, lastReceive: 0 };
+  const log = { latencies: [] as number[], received: 0, lastReceive: 0, perMessage: new Map<string, { first: number; last: number }>() };
   for (const c of clients) {
     c.onContent((content) => {
       const parts = content.split('|');
       if (parts[0] !== tag) return;
       const t = now();
-      log.latencies.push(t - Number(parts[2]));
+      const latency = t - Number(parts[2]);
+      log.latencies.push(latency);
       log.received++;
       log.lastReceive = t;
+      const seen = log.perMessage.get(parts[1]!);
+      if (seen) seen.last = latency;
+      else log.perMessage.set(parts[1]!, { first: latency, last: latency });
     });
   }
   return log;
+}
+
+/** Per message: how long its first copy took (the message path) and its last (plus the fan-out). */
+function perMessage(log: ReturnType<typeof recordReceipts>): MessageSpread {
+  const spreads = [...log.perMessage.values()];
+  return { firstCopyMs: distribution(spreads.map((m) => m.first)), lastCopyMs: distribution(spreads.map((m) => m.last)) };
 }
 
 async function runOne(kind: ServerKind, server: LiveServer, k: number, senders: number, rounds: number, roundTimeoutMs: number, secret: string): Promise<LiveRun> {
@@ -340,6 +360,7 @@ async function runRate(kind: ServerKind, server: LiveServer, w: RateWorkload, se
     delivered: log.received,
     lost: expected - log.received,
     latencyMs: distribution(log.latencies),
+    perMessage: perMessage(log),
   };
 }
 

@@ -284,8 +284,23 @@ export function formatTable(r: BenchResults): string {
       out.push('   Open loop (senders at a fixed rate; auth on, rate limits raised):');
       out.push(
         pad([
-          ['server', 'clients', 'senders', 'msg/s each', 'offered/s', 'delivered/s', 'p50', 'p95', 'p99', 'lost', 'CPU ms/delivery (server+clients)', 'CPU ceiling/s'],
-          ...r.live.rateRuns.map((x) => [x.server, String(x.clients), String(x.senders), String(x.perSecond), String(x.offeredPerSecond), String(x.deliveredPerSecond), String(x.latencyMs.p50), String(x.latencyMs.p95), String(x.latencyMs.p99), String(x.lost), `${x.cpu.serverMsPerDelivery}+${x.cpu.clientsMsPerDelivery}`, String(x.cpu.ceilingPerSecond)]),
+          ['server', 'clients', 'senders', 'msg/s each', 'offered/s', 'delivered/s', 'p50', 'p95', 'p99', 'lost', 'per message: first copy p50/p95', 'last copy p50/p95', 'CPU ms/delivery (server+clients)', 'CPU ceiling/s'],
+          ...r.live.rateRuns.map((x) => [
+            x.server,
+            String(x.clients),
+            String(x.senders),
+            String(x.perSecond),
+            String(x.offeredPerSecond),
+            String(x.deliveredPerSecond),
+            String(x.latencyMs.p50),
+            String(x.latencyMs.p95),
+            String(x.latencyMs.p99),
+            String(x.lost),
+            `${x.perMessage.firstCopyMs.p50}/${x.perMessage.firstCopyMs.p95}`,
+            `${x.perMessage.lastCopyMs.p50}/${x.perMessage.lastCopyMs.p95}`,
+            `${x.cpu.serverMsPerDelivery}+${x.cpu.clientsMsPerDelivery}`,
+            String(x.cpu.ceilingPerSecond),
+          ]),
         ]),
       );
     }

@@ -66,6 +66,9 @@ describe('npm run bench (quick mode)', () => {
       expect(run.lost).toBe(0);
       expect(run.expected).toBeGreaterThan(0);
       expect(run.latencyMs.n).toBe(run.expected);
+      // One first and one last copy per message sent; a message's first copy comes no later than its last.
+      expect(run.perMessage.firstCopyMs.n).toBe(run.expected / (run.clients - 1));
+      expect(run.perMessage.firstCopyMs.p50).toBeLessThanOrEqual(run.perMessage.lastCopyMs.p50);
     }
 
     const cost = results.cost!;
