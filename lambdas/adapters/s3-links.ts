@@ -13,11 +13,12 @@ export const ATTACHMENT_LINK_PERMISSIONS: MethodPermissions<AttachmentLinks> = {
 
 export class S3AttachmentLinks implements AttachmentLinks {
   constructor(
-    private readonly client: S3Client,
+    /** The client, built on first use (most invocations of a function never reach S3). */
+    private readonly client: () => S3Client,
     private readonly bucket: string,
   ) {}
 
   sign(key: string, expiresSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresSeconds });
+    return getSignedUrl(this.client(), new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresSeconds });
   }
 }

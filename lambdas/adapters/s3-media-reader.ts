@@ -10,11 +10,12 @@ export const MEDIA_READER_PERMISSIONS: MethodPermissions<MediaReader> = {
 
 export class S3MediaReader implements MediaReader {
   constructor(
-    private readonly client: S3Client,
+    /** The client, built on first use (most invocations of a function never reach S3). */
+    private readonly client: () => S3Client,
     private readonly bucket: string,
   ) {}
 
   read(key: string): Promise<Buffer | undefined> {
-    return unlessMissing(async () => bodyBytes(await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }))));
+    return unlessMissing(async () => bodyBytes(await this.client().send(new GetObjectCommand({ Bucket: this.bucket, Key: key }))));
   }
 }

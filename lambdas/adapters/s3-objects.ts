@@ -27,20 +27,21 @@ const changed = () => new ChatError('conflict', 'The attachment changed while it
 
 export class S3AttachmentObjects implements AttachmentObjects {
   constructor(
-    private readonly client: S3Client,
+    /** The client, built on first use (most invocations of a function never reach S3). */
+    private readonly client: () => S3Client,
     private readonly bucket: string,
   ) {}
 
   head(key: string): Promise<ObjectInfo | undefined> {
     return unlessMissing(async () => {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await this.client().send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
     });
   }
 
   async readStart(key: string, bytes: number, etag: string): Promise<Buffer> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${bytes - 1}`, IfMatch: etag }));
+      const out = await this.client().send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${bytes - 1}`, IfMatch: etag }));
       return await bodyBytes(out);
     } catch (error) {
       if (status(error) === 412) throw changed();
@@ -50,7 +51,7 @@ export class S3AttachmentObjects implements AttachmentObjects {
 
   async copy(from: string, to: string, etag: string, contentType: string): Promise<void> {
     try {
-      await this.client.send(
+      await this.client().send(
         new CopyObjectCommand({
           Bucket: this.bucket,
           Key: to,
@@ -67,6 +68,6 @@ export class S3AttachmentObjects implements AttachmentObjects {
   }
 
   async remove(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.client().send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 }

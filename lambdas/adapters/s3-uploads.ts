@@ -14,12 +14,13 @@ export const UPLOAD_SIGNER_PERMISSIONS: MethodPermissions<UploadSigner> = {
 
 export class S3UploadSigner implements UploadSigner {
   constructor(
-    private readonly client: S3Client,
+    /** The client, built on first use (most invocations of a function never reach S3). */
+    private readonly client: () => S3Client,
     private readonly bucket: string,
   ) {}
 
   async presignPost(key: string, contentType: string, maxBytes: number, expiresSeconds: number): Promise<PresignedUpload> {
-    const { url, fields } = await createPresignedPost(this.client, {
+    const { url, fields } = await createPresignedPost(this.client(), {
       Bucket: this.bucket,
       Key: key,
       Fields: { 'Content-Type': contentType },

@@ -18,12 +18,13 @@ const attributesOf = (task: Task) => ({ kind: { DataType: 'String', StringValue:
 
 export class SqsTaskQueue implements TaskQueue {
   constructor(
-    private readonly client: SQSClient,
+    /** The client, built on first use (many invocations send no task). */
+    private readonly client: () => SQSClient,
     private readonly queueUrl: string,
   ) {}
 
   async send(task: Task, options: { delaySeconds?: number } = {}): Promise<void> {
-    await this.client.send(
+    await this.client().send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(task),
@@ -42,7 +43,7 @@ export class SqsTaskQueue implements TaskQueue {
       batch = [];
       bytes = 0;
       if (entries.length === 1) return this.send(entries[0]!.task);
-      const out = await this.client.send(
+      const out = await this.client().send(
         new SendMessageBatchCommand({
           QueueUrl: this.queueUrl,
           Entries: entries.map((e, i) => ({ Id: String(i), MessageBody: e.body, MessageAttributes: attributesOf(e.task) })),

@@ -24,7 +24,7 @@ export function buildHttpRoot(hooks: MessagePathHooks = {}) {
   const config = loadConfig();
   const uploads = {
     records: uploadRecords.narrow(new DynamoUploadRecords(dynamoClient(), config.messagesTable)),
-    signer: signer.narrow(new S3UploadSigner(s3Client(), config.mediaBucket)),
+    signer: signer.narrow(new S3UploadSigner(s3Client, config.mediaBucket)),
   };
   const path = buildMessagePath(config, hooks, { uploads });
   const roomAccess = buildRoomAccess(config);

@@ -42,7 +42,7 @@ export const messagePathUses = [stream, tasks, members, post, rate, clientIds, u
 /** Download links only (readers of history: the SSE stream). */
 export const attachmentLinkUses = links;
 export function attachmentReader(config: AppConfig): AttachmentService {
-  return new AttachmentService({ links: links.narrow(new S3AttachmentLinks(s3Client(), config.mediaBucket)) });
+  return new AttachmentService({ links: links.narrow(new S3AttachmentLinks(s3Client, config.mediaBucket)) });
 }
 
 export interface MessagePathHooks {
@@ -52,13 +52,13 @@ export interface MessagePathHooks {
 export function buildMessagePath(config: AppConfig, hooks: MessagePathHooks = {}, extra: Pick<AttachmentDeps, 'uploads'> = {}) {
   const attachments = new AttachmentService({
     records: uploadRecords.narrow(new DynamoUploadRecords(dynamoClient(), config.messagesTable)),
-    objects: attachmentObjects.narrow(new S3AttachmentObjects(s3Client(), config.mediaBucket)),
-    links: links.narrow(new S3AttachmentLinks(s3Client(), config.mediaBucket)),
+    objects: attachmentObjects.narrow(new S3AttachmentObjects(s3Client, config.mediaBucket)),
+    links: links.narrow(new S3AttachmentLinks(s3Client, config.mediaBucket)),
     ...extra,
   });
   const present = (item: StreamItem) => attachments.presentItem(item, Date.now());
   const store = stream.narrow(new DynamoStreamStore(dynamoClient(), config.messagesTable));
-  const queue = tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl));
+  const queue = tasks.narrow(new SqsTaskQueue(sqsClient, config.taskQueueUrl));
   const inline = new InlineFanout({
     connections: members.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable)),
     gateway: post.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint))),

@@ -58,7 +58,7 @@ function buildCutOff(config: AppConfig, afterCutOff?: AfterCutOff): (room: strin
 }
 
 export function buildRoomService(config: AppConfig, afterCutOff?: AfterCutOff): RoomService {
-  const tasks = queue.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl));
+  const tasks = queue.narrow(new SqsTaskQueue(sqsClient, config.taskQueueUrl));
   return new RoomService({
     store: store.narrow(new DynamoRoomStore(dynamoClient(), config.roomsTable)),
     history: history.narrow(new DynamoStreamStore(dynamoClient(), config.messagesTable)),

@@ -32,7 +32,7 @@ export function buildTasksRoot(hooks: { onFanoutStats?: (stats: FanoutStats) => 
   const connectionStore = connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable));
   const apiGateway = gateway.narrow(new ApiGatewayConnectionGateway(managementClient(config.wsManagementEndpoint)));
   const greeting: GreetDeps = { connections: connectionStore, gateway: apiGateway };
-  const queue = tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl));
+  const queue = tasks.narrow(new SqsTaskQueue(sqsClient, config.taskQueueUrl));
   const fanout = new FanoutService({
     connections: connectionStore,
     gateway: apiGateway,
@@ -53,7 +53,7 @@ export function buildTasksRoot(hooks: { onFanoutStats?: (stats: FanoutStats) => 
   const schedule = checkScheduler(queue);
   const cutOff = buildCutOffTask(config, (room, user) => scheduleCheck(schedule, config.presenceGraceSeconds, room, user, Date.now()));
   const previews = new PreviewService({
-    media: media.narrow(new S3MediaReader(s3Client(), config.mediaBucket)),
+    media: media.narrow(new S3MediaReader(s3Client, config.mediaBucket)),
     store: previewStore.narrow(new DynamoPreviewStore(dynamoClient(), config.messagesTable)),
   });
   return { greeting, fanout, presence, cutOff, previews };

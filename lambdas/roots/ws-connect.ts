@@ -21,7 +21,7 @@ export const wsConnectRoot = lazy(() => {
   const store = connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable));
   const register: RegisterDeps = {
     connections: store,
-    tasks: tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl)),
+    tasks: tasks.narrow(new SqsTaskQueue(sqsClient, config.taskQueueUrl)),
     clock: systemClock,
   };
   // `online` goes through the task queue: the new connection is not postable before $connect returns.

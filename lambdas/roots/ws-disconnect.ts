@@ -16,6 +16,6 @@ export const wsDisconnectRoot = lazy(() => {
   return {
     connections: connections.narrow(new DynamoConnectionStore(dynamoClient(), config.connectionsTable)),
     /** The user may have left the room: `offline` follows the grace period unless they are back. */
-    left: onGoneOf(tasks.narrow(new SqsTaskQueue(sqsClient(), config.taskQueueUrl)), config),
+    left: onGoneOf(tasks.narrow(new SqsTaskQueue(sqsClient, config.taskQueueUrl)), config),
   };
 });

@@ -47,7 +47,7 @@ function service(options: { pageSize?: number; partSize?: number } = {}) {
   return new FanoutService({
     connections: new DynamoConnectionStore(env.ddb, env.tables.connections),
     gateway: new ApiGatewayConnectionGateway(env.management),
-    tasks: new SqsTaskQueue(env.sqs, env.queue.url),
+    tasks: new SqsTaskQueue(() => env.sqs, env.queue.url),
     ledger: new DynamoTaskLedger(env.ddb, env.tables.messages),
     ...options,
   });

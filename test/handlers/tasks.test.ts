@@ -154,7 +154,7 @@ describe('fan-out', () => {
     const fanout = new FanoutService({
       connections: new DynamoConnectionStore(env.ddb, table.connections),
       gateway: new ApiGatewayConnectionGateway(env.management),
-      tasks: new SqsTaskQueue(env.sqs, env.queue.url),
+      tasks: new SqsTaskQueue(() => env.sqs, env.queue.url),
       ledger: new DynamoTaskLedger(env.ddb, table.messages),
       pageSize: 2,
     });
