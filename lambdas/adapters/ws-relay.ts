@@ -21,12 +21,16 @@ export interface RelayOptions {
   onClose: () => void;
   /** How long to wait for the handshake. */
   timeoutMs?: number;
+  /** Aborts the handshake (the promise rejects), or closes the connection if it is already open. */
+  signal?: AbortSignal;
 }
 
 export interface Relay {
   /** Keeps the connection from API Gateway's 10-minute idle timeout. */
   ping(): void;
   close(): void;
+  /** Settles once the connection has closed (whichever side closed it). */
+  closed: Promise<void>;
 }
 
 /**
@@ -42,6 +46,10 @@ export async function openRelay(options: RelayOptions): Promise<Relay> {
   // No permessage-deflate: API Gateway does not negotiate it.
   const socket = new WebSocket(url.toString(), { perMessageDeflate: false });
   let closed = false;
+  let settleClosed!: () => void;
+  const closedPromise = new Promise<void>((resolve) => {
+    settleClosed = resolve;
+  });
   return new Promise<Relay>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new Error('relay connection timed out'));
@@ -54,7 +62,9 @@ export async function openRelay(options: RelayOptions): Promise<Relay> {
       close: () => {
         if (!closed) socket.close(1000, 'stream ended');
       },
+      closed: closedPromise,
     };
+    options.signal?.addEventListener('abort', () => relay.close(), { once: true });
     socket.addEventListener('open', () => {
       clearTimeout(timer);
       resolve(relay);
@@ -72,6 +82,7 @@ export async function openRelay(options: RelayOptions): Promise<Relay> {
     });
     socket.addEventListener('close', () => {
       clearTimeout(timer);
+      settleClosed();
       if (closed) return;
       closed = true;
       reject(new Error('relay connection closed'));

@@ -66,6 +66,7 @@ export async function streamEvents(
   let relayUrl: string;
   let endAt: number;
   let slot: StreamSlot | undefined;
+  let subscription: Subscription | undefined;
   try {
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = (event.rawPath ?? SSE_PATH).replace(/\/+$/, '');
@@ -77,8 +78,6 @@ export async function streamEvents(
     const claims = authEnabled() ? await verifyToken(token ?? '') : undefined;
     const user = claims?.sub;
     room = query.room;
-    // A private room is refused here, before a byte is streamed (403, as on every entry point).
-    await sseRoot().roomAccess.assertMember(claims ? { userId: claims.sub, roles: claims.roles } : ANONYMOUS, room);
     const lastId = headerValue(event.headers, 'last-event-id') ?? query.lastEventId;
     if (lastId !== undefined && lastId !== '') {
       if (!isUlid(lastId)) throw new ChatError('validation_error', 'Last-Event-ID must be an event id from this stream');
@@ -89,10 +88,20 @@ export async function streamEvents(
     if (!relayUrl) throw new Error(`SSE needs the WebSocket API URL (WS_URL) for its relay`);
     const remaining = context?.getRemainingTimeInMillis?.() ?? LIMITS.sseMaxStreamMs + END_MARGIN_MS;
     endAt = Date.now() + Math.min(options.maxStreamMs ?? LIMITS.sseMaxStreamMs, remaining - END_MARGIN_MS);
+    // The relay's handshake (the API's authorizer and `$connect`) is the slow step of a stream's
+    // start: it runs while the room access and the stream slot are checked. Only a caller whose
+    // token verified gets this far; a refusal below closes the relay unused (its `$connect`
+    // refuses a private room on its own too).
+    subscription = subscribe(relayUrl, room, token);
+    // A private room is refused here, before a byte is streamed (403, as on every entry point).
+    await sseRoot().roomAccess.assertMember(claims ? { userId: claims.sub, roles: claims.roles } : ANONYMOUS, room);
     // The client leaving is never reported (Lambda streaming), so a stream runs until endAt:
     // the per-user cap bounds how many one user holds (an anonymous local caller has none).
     if (user !== undefined) slot = await acquireStreamSlot(sseRoot().leases, user, LIMITS.sseStreamsPerUser, endAt + END_MARGIN_MS);
   } catch (error) {
+    // Refused with the relay opening or open: it goes before the answer (a frozen sandbox would
+    // otherwise keep it until API Gateway's idle timeout).
+    await subscription?.cancel();
     const { status, body } = toErrorBody(error);
     if (status >= 500) logger.error('sse request failed', { error: error as Error });
     const out = runtime.HttpResponseStream.from(responseStream, {
@@ -124,7 +133,7 @@ export async function streamEvents(
   const heartbeatMs = options.heartbeatMs ?? LIMITS.sseHeartbeatMs;
   const history = sseRoot().history;
   try {
-    await relayStream({ out, closed: closedPromise, isClosed: () => closed, history, room, resumeAfter, token, relayUrl, endAt, heartbeatMs });
+    await relayStream({ out, closed: closedPromise, isClosed: () => closed, history, room, resumeAfter, subscription, endAt, heartbeatMs });
   } finally {
     // A lease left behind (release failed) expires at endAt anyway.
     await slot?.release().catch((error: Error) => logger.warn('sse lease not released', { reason: error.message }));
@@ -138,10 +147,67 @@ interface RelayStreamArgs {
   isClosed: () => boolean;
   room: string;
   resumeAfter: string | undefined;
-  token: string | undefined;
-  relayUrl: string;
+  subscription: Subscription;
   endAt: number;
   heartbeatMs: number;
+}
+
+/**
+ * The stream's relay connection, opened before the stream is accepted: what fan-out pushes to it
+ * waits in `buffered` until the stream goes live (`deliver` set).
+ */
+interface Subscription {
+  opened: Promise<Relay>;
+  buffered: StreamItem[];
+  deliver: ((item: StreamItem) => void) | undefined;
+  /** The member was removed from the room: its relay connection left it, and so does the stream. */
+  removed: boolean;
+  /** Settles when the relay connection closes or the member is removed. */
+  done: Promise<void>;
+  /** Aborts the handshake or closes the connection, and waits until it is closed. */
+  cancel(): Promise<void>;
+}
+
+function subscribe(relayUrl: string, room: string, token: string | undefined): Subscription {
+  let relayClosed!: () => void;
+  const abort = new AbortController();
+  const done = new Promise<void>((resolve) => {
+    relayClosed = resolve;
+  });
+  const sub: Subscription = {
+    buffered: [],
+    deliver: undefined,
+    removed: false,
+    done,
+    opened: openRelay({
+      url: relayUrl,
+      room,
+      token,
+      signal: abort.signal,
+      onEvent: (event) => {
+        if (event.event === 'removed' && (event.data as { room?: unknown } | null)?.room === room) {
+          sub.removed = true;
+          relayClosed();
+          return;
+        }
+        const item = itemFromEvent(event);
+        if (!item || (item.kind === 'message' && item.message.room !== room)) return;
+        if (sub.deliver) sub.deliver(item);
+        else sub.buffered.push(item);
+      },
+      onClose: () => relayClosed(),
+    }),
+    cancel: async () => {
+      abort.abort();
+      await sub.opened.then(
+        (relay) => relay.closed,
+        () => undefined,
+      );
+    },
+  };
+  // Awaited by the stream, or by cancel(): never an unhandled rejection in between.
+  sub.opened.catch(() => undefined);
+  return sub;
 }
 
 /**
@@ -151,42 +217,18 @@ interface RelayStreamArgs {
  * resumes from its Last-Event-ID.
  */
 async function relayStream(args: RelayStreamArgs): Promise<void> {
-  const { out, room } = args;
+  const { out, room, subscription: sub } = args;
   const floor = args.resumeAfter ?? ulidFloor(Date.now());
   const sent = new SentIds();
-  let live = false;
-  const buffered: StreamItem[] = [];
   const send = (item: StreamItem) => {
     const id = itemId(item);
     if (id <= floor || sent.has(id) || args.isClosed()) return;
     sent.add(id);
     out.write(formatSse(item));
   };
-  // The member was removed from the room: its relay connection left it, and so does this stream.
-  let removed = false;
-  let relayClosed!: () => void;
-  const relayDone = new Promise<void>((resolve) => {
-    relayClosed = resolve;
-  });
   let relay: Relay;
   try {
-    relay = await openRelay({
-      url: args.relayUrl,
-      room,
-      token: args.token,
-      onEvent: (event) => {
-        if (event.event === 'removed' && (event.data as { room?: unknown } | null)?.room === room) {
-          removed = true;
-          relayClosed();
-          return;
-        }
-        const item = itemFromEvent(event);
-        if (!item || (item.kind === 'message' && item.message.room !== room)) return;
-        if (live) send(item);
-        else buffered.push(item);
-      },
-      onClose: () => relayClosed(),
-    });
+    relay = await sub.opened;
   } catch (error) {
     // Nothing was sent yet: the client reconnects after the retry hint and tries again.
     logger.warn('sse relay unavailable; ending the stream', { reason: (error as Error).message });
@@ -203,18 +245,18 @@ async function relayStream(args: RelayStreamArgs): Promise<void> {
       if (items.length < LIMITS.sseResumeMaxItems) break;
       cursor = itemId(items[items.length - 1]!);
     }
-    live = true;
-    for (const item of buffered.sort((a, b) => (itemId(a) < itemId(b) ? -1 : 1))) send(item);
-    buffered.length = 0;
+    sub.deliver = send;
+    for (const item of sub.buffered.sort((a, b) => (itemId(a) < itemId(b) ? -1 : 1))) send(item);
+    sub.buffered.length = 0;
     let lastPing = Date.now();
     while (!args.isClosed() && Date.now() < args.endAt) {
       const wait = Math.min(args.heartbeatMs, args.endAt - Date.now());
       const ended = await Promise.race([
         sleepOrClose(Math.max(0, wait), args.closed).then(() => false),
-        relayDone.then(() => true),
+        sub.done.then(() => true),
       ]);
       if (ended) {
-        if (!removed) logger.warn('relay connection closed; ending the stream so the client resumes');
+        if (!sub.removed) logger.warn('relay connection closed; ending the stream so the client resumes');
         break;
       }
       if (!args.isClosed()) out.write(sseComment('heartbeat'));
@@ -229,7 +271,7 @@ async function relayStream(args: RelayStreamArgs): Promise<void> {
     relay.close();
   }
   if (args.isClosed()) return;
-  if (removed) {
+  if (sub.removed) {
     logger.info('member removed from the room; ending the stream');
     out.end(`event: removed\ndata: ${JSON.stringify({ room })}\n\n`);
     return;

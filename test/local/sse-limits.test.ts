@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../lambdas/shared/limits.js';
 import { type Runtime, startRuntime } from '../../local/runtime.js';
+import { waitFor } from '../support/wait.js';
 import { uniqueRoom } from './helpers.js';
 
 let rt: Runtime;
@@ -44,6 +45,9 @@ describe('SSE streams per user', () => {
     expect(await refused.body.json()).toMatchObject({ error: { code: 'rate_limited', message: expect.stringMatching(/open event streams per user/) } });
     // Another user is not affected.
     expect((await open('bob', room)).status).toBe(200);
+    // Each stream's relay opens while its slot is taken; the refused one's relay was closed before
+    // its answer: one relay connection per open stream, none left behind.
+    await waitFor(() => rt.websocket.connections().length, (n) => n === LIMITS.sseStreamsPerUser + 1, { what: 'one relay connection per open stream' });
 
     // The client going away frees nothing (Lambda does not report it): abandoned streams hold
     // their slots until they end by themselves, about 8 s after they started.
