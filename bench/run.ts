@@ -87,10 +87,11 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResults> 
     return out;
   };
 
-  // Five rounds: every spawn also runs a first invocation against the emulated stack (about 4 s a
-  // round on a quiet 2-core machine, 8 s under load, plus 30 s of set-up).
+  // 11 rounds: every spawn also runs a first invocation against the emulated stack (about 4 s a
+  // round on a quiet 2-core machine, 8 s under load, plus 30 s of set-up). With 5, the load-only
+  // ratio of an unchanged bundle moved between 1.1x and 1.5x from one run to the next.
   results.coldStart = await step('cold', 'cold start (bundles, module load, first invocation)', () =>
-    measureColdStart(quick ? { spawns: 1, functions: ['wsDisconnect', 'authorizer'] } : { spawns: 5 }),
+    measureColdStart(quick ? { spawns: 1, functions: ['wsDisconnect', 'authorizer'] } : { spawns: 11 }),
   );
   results.warmCpu = await step('warm', 'warm CPU per invocation', () => measureWarmCpu(quick ? { invocations: 5, warmup: 2 } : { invocations: 200, warmup: 30 }));
   results.postCpu = await step('warm', 'CPU per PostToConnection (SDK vs SigV4 floor)', () =>
