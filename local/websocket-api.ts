@@ -177,6 +177,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
   const pending = new Set<Promise<unknown>>();
   const faults: Array<PostFault & { hits: number }> = [];
   let stopping = false;
+  let abandonedDisconnects = 0;
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
     pending.add(promise);
@@ -281,6 +282,12 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
     try {
       await invokeRoute('$disconnect', event);
     } catch (error) {
+      if (stopping) {
+        // The runtime stopped with this $disconnect still queued, and its sandbox went away under
+        // it (a backlog of hundreds after a load test): one line for all of them, not a stack each.
+        if (abandonedDisconnects++ === 0) logger.info(`WS stopping: $disconnect invocations still queued are abandoned (${(error as Error).message})`);
+        return;
+      }
       logger.error(`WS $disconnect failed for ${conn.connectionId}`, error);
     }
   };
