@@ -5,6 +5,7 @@
  * follow-up tasks that retry only those connections.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { LIMITS } from '../shared/limits.js';
 import { AdaptiveConcurrency } from './adaptive-concurrency.js';
 import type { ConnectionRecord } from './model.js';
@@ -43,8 +44,6 @@ export function newStats(key: string): FanoutStats {
 }
 
 type PostResult = 'ok' | 'gone' | 'failed' | 'dropped';
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Short, stable idempotency key of a task derived from its parent (keys are at most 200 chars):

@@ -56,21 +56,12 @@ export class FanoutService {
   async run(task: FanoutTask, options: FanoutRunOptions = {}): Promise<FanoutStats> {
     const stats = newStats(task.key);
     const audience = task.audience;
-    // A room's first page is read together with the ledger check (one round trip, not two); a
-    // task found done (a duplicate: rare) has cost that one read. Presence and typing read at most
-    // cap + 1 connections, which decides: small rooms are delivered from it, larger ones get
-    // nothing. Out of time already, a room is not read (readAndSplit hands the task on).
-    const firstRead =
-      audience.type !== 'room'
-        ? undefined
-        : capped(task)
-          ? this.deps.connections.listRoom(audience.room, undefined, task.maxAudience + 1)
-          : options.deadline !== undefined && Date.now() >= options.deadline
-            ? undefined
-            : this.deps.connections.listRoom(audience.room, task.cursor?.page, this.pageSize);
     // Every task checks the ledger (one small read): SQS may hold two copies of one task, each
     // with receive count 1, when SendMessage is retried after its answer was lost, and a reader
-    // that is redelivered after a crash enqueues its parts again under the same keys.
+    // that is redelivered after a crash enqueues its parts again under the same keys. A room's
+    // first page is read at the same time (one round trip, not two); a task found done (a
+    // duplicate: rare) has cost that one read.
+    const firstRead = this.firstPage(task, options);
     const [done, first] = await Promise.allSettled([this.deps.ledger.isDone(task.key), firstRead]);
     if (done.status === 'rejected') throw done.reason;
     if (done.value) {
@@ -97,6 +88,19 @@ export class FanoutService {
     await this.deps.ledger.markDone(task.key);
     this.deps.onStats?.(stats);
     return stats;
+  }
+
+  /**
+   * A room task's first page: for presence and typing at most cap + 1 connections, which decides
+   * (small rooms are delivered from it, larger ones get nothing); none when the invocation is out
+   * of time already (readAndSplit then hands the task on) or the audience is not a room.
+   */
+  private firstPage(task: FanoutTask, options: FanoutRunOptions): Promise<MemberPage> | undefined {
+    const audience = task.audience;
+    if (audience.type !== 'room') return undefined;
+    if (capped(task)) return this.deps.connections.listRoom(audience.room, undefined, task.maxAudience + 1);
+    if (options.deadline !== undefined && Date.now() >= options.deadline) return undefined;
+    return this.deps.connections.listRoom(audience.room, task.cursor?.page, this.pageSize);
   }
 
   /** The audience's pages, from the task's cursor on; stops (and says where) when out of time. */
