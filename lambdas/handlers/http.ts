@@ -3,7 +3,7 @@
  * calls the message service and maps the result. Errors become `{"error": {"code", "message"}}`.
  */
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { ChatError } from '../domain/errors.js';
 import { DEFAULT_ROOM } from '../domain/model.js';
 import { contentOrAttachment } from '../domain/messages.js';
@@ -60,9 +60,7 @@ export function identityOf(event: APIGatewayProxyEventV2): Identity {
 }
 
 /** What an operation may read of its invocation (the message path hands on posts before the deadline). */
-interface Invocation {
-  getRemainingTimeInMillis?: () => number;
-}
+type Invocation = Partial<Pick<Context, 'getRemainingTimeInMillis'>>;
 
 const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: Record<string, string>, invocation: Invocation) => Promise<HttpResult>> = {
   async health() {

@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import { resolveSender } from '../auth/authenticator.js';
 import { acceptConnect } from '../domain/connections.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
+import type { Context } from 'aws-lambda';
 import type { ServerEvent } from '../domain/model.js';
 import { postWithRetry } from '../domain/post.js';
 import { runAction } from '../domain/ws-actions.js';
@@ -33,7 +34,7 @@ function callerOf(event: WsEvent): string | undefined {
 
 const root = lazy(() => buildWsMessageRoot({ onFanoutStats: countFanoutStats }));
 
-export async function message(event: WsEvent, context?: { getRemainingTimeInMillis?: () => number }): Promise<WsResult> {
+export async function message(event: WsEvent, context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>): Promise<WsResult> {
   const connectionId = event.requestContext.connectionId;
   logger.appendKeys({ connectionId, requestId: event.requestContext.requestId });
   const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
