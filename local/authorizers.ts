@@ -9,7 +9,8 @@
  *   401 without invoking; the authorizer throwing `Unauthorized`: 401; a Deny policy: 403; any other
  *   error: 500. Allowed: `requestContext.authorizer = { ...context, principalId }` in `$connect`.
  *
- * Results are not cached (API Gateway caches them for the configured TTL by identity source).
+ * HTTP API results are cached as API Gateway caches them (AuthorizerResultCache); WebSocket API
+ * authorizers have no result cache on AWS either.
  * Also the local runtime's dev tokens: HS256 tokens signed with the runtime's generated secret.
  */
 import { randomBytes } from 'node:crypto';
@@ -50,6 +51,46 @@ export async function authorizeHttp(authorizer: AnyHandler, event: APIGatewayPro
     return { allowed: true, context: result.context ?? {} };
   } catch {
     return FAILED_500;
+  }
+}
+
+/** Entries the result cache keeps at most (expired ones are dropped first, then the oldest). */
+const CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * API Gateway's cache of HTTP API Lambda authorizer results: keyed by the identity source (the
+ * `Authorization` header), kept for the authorizer's AuthorizerResultTtlInSeconds, and reused for
+ * every route the authorizer guards. A decision the authorizer made (allowed, or `isAuthorized:
+ * false`) is reused until it expires, so a token that expires or is revoked meanwhile still passes,
+ * as on AWS; a request without the header (401, no invocation) and an authorizer failure (500)
+ * are not cached.
+ */
+export class AuthorizerResultCache {
+  private readonly entries = new Map<string, { decision: AuthDecision; expiresAt: number }>();
+
+  constructor(
+    private readonly ttlSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async decide(identity: string | undefined, authorize: () => Promise<AuthDecision>): Promise<AuthDecision> {
+    if (this.ttlSeconds <= 0 || !identity) return authorize();
+    const hit = this.entries.get(identity);
+    if (hit && hit.expiresAt > this.now()) return hit.decision;
+    const decision = await authorize();
+    if (decision.allowed || decision.status === 403) this.remember(identity, decision);
+    return decision;
+  }
+
+  private remember(identity: string, decision: AuthDecision): void {
+    const now = this.now();
+    this.entries.delete(identity);
+    if (this.entries.size >= CACHE_MAX_ENTRIES) {
+      for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+      // Still full: the oldest entry goes (a Map iterates in insertion order).
+      if (this.entries.size >= CACHE_MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    }
+    this.entries.set(identity, { decision, expiresAt: now + this.ttlSeconds * 1000 });
   }
 }
 

@@ -6,7 +6,8 @@
  * answers 404 / 405 in the service's error format), stage `$default`, CORS (preflight answered by
  * the gateway, allow-origin added to responses), the 10 MB payload limit (413), base64 bodies for
  * binary content types, the Lambda timeout (500 `Internal Server Error` like a failed integration),
- * the `apigw-requestid` response header.
+ * the `apigw-requestid` response header, the stage's throttling (429 `{"message":"Too Many Requests"}`)
+ * and the authorizer's result cache, both as the template sets them.
  * Also serves the chat page: `GET /` and the files of local/public/ (a `.js` that only exists as
  * `.ts` is bundled on request by esbuild), and `GET /config.json` with the runtime's URLs.
  */
@@ -17,11 +18,13 @@ import path from 'node:path';
 import { matchRoute } from '../lambdas/shared/route-match.js';
 import { HTTP_ROUTES } from '../lambdas/shared/routes.js';
 import { apiDocumentAt } from '../scripts/api-docs/files.js';
-import { type DevTokenIssuer, authorizeHttp, parseTokenRequest } from './authorizers.js';
+import { AuthorizerResultCache, type DevTokenIssuer, authorizeHttp, parseTokenRequest } from './authorizers.js';
 import { answerPreflight, type CorsConfig, corsHeaders, isPreflight } from './cors.js';
 import { PayloadTooLargeError, buildV2Event, interpretV2Result, readBody, sendJson } from './http-event.js';
 import { type AnyHandler, invoke } from './lambda.js';
 import type { RuntimeLogger } from './log.js';
+import type { StageThrottle } from './template.js';
+import { TOO_MANY_REQUESTS, stageBucket } from './throttle.js';
 
 /** API Gateway HTTP API: maximum request payload. */
 export const HTTP_API_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -42,6 +45,10 @@ export interface HttpApiOptions {
   authorizer?: AnyHandler;
   /** With auth on: serves `POST /api/dev/token` (the local runtime's own token endpoint). */
   devTokens?: DevTokenIssuer;
+  /** The authorizer's result cache TTL (the template's AuthorizerResultTtlInSeconds; 0 or unset: none). */
+  authorizerCacheTtlSeconds?: number;
+  /** The `$default` stage's throttling (the template's); unset: none. */
+  throttle?: StageThrottle;
 }
 
 /** The local runtime's token endpoint (not a route of the service; absent on AWS). */
@@ -144,6 +151,8 @@ async function serveStatic(publicDir: string | undefined, pathname: string, req:
 
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const { logger } = options;
+  const bucket = stageBucket(options.throttle);
+  const authorizerCache = new AuthorizerResultCache(options.authorizerCacheTtlSeconds ?? 0);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
@@ -176,6 +185,13 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       if (await serveStatic(options.publicDir, pathname, req, res)) return;
     }
 
+    // The stage's throttle counts what reaches the API (not the page, the API descriptions or the
+    // local token endpoint, which AWS does not serve), before the body is read or anything invoked.
+    if (bucket && !(options.devTokens && pathname === DEV_TOKEN_PATH) && !bucket.take()) {
+      req.resume();
+      sendJson(res, 429, { message: TOO_MANY_REQUESTS }, cors);
+      return;
+    }
     let body: Buffer;
     try {
       body = await readBody(req, HTTP_API_PAYLOAD_BYTES);
@@ -204,7 +220,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     const event = buildV2Event(req, { routeKey, stage: '$default', apiId: 'local-http', body });
     const requestId = event.requestContext.requestId;
     if (options.authorizer && needsAuthorizer(routeKey)) {
-      const decision = await authorizeHttp(options.authorizer, event);
+      const authorizer = options.authorizer;
+      const decision = await authorizerCache.decide(event.headers.authorization, () => authorizeHttp(authorizer, event));
       if (!decision.allowed) {
         sendJson(res, decision.status, { message: decision.message }, { 'apigw-requestid': requestId, ...cors });
         return;

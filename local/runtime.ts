@@ -246,6 +246,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       runtimeConfig: () => ({ ...urls, restUrl: urls?.httpUrl, auth: tokens ? 'jwt' : 'off', ...(tokens ? { tokenUrl: `${urls?.httpUrl}${DEV_TOKEN_PATH}` } : {}) }),
       logger,
       authorizer: tokens ? lazy('authorizer') : undefined,
+      authorizerCacheTtlSeconds: defaultTemplate.gateways.http.authorizerCacheTtlSeconds,
+      throttle: defaultTemplate.gateways.http.throttle,
       devTokens: tokens,
     });
     cleanups.push(() => httpApi.stop());
@@ -257,6 +259,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       idleTimeoutMs: options.idleTimeoutMs,
       maxConnectionMs: options.maxConnectionMs,
       authorizer: tokens ? lazy('authorizer') : undefined,
+      throttle: defaultTemplate.gateways.webSocket.throttle,
       logger,
     });
     cleanups.push(() => websocket.stop());

@@ -1,7 +1,8 @@
 /**
  * The deployed function table, read from the synthesized CloudFormation template: for each function
  * of FUNCTIONS its handler, environment, timeout, memory, reserved concurrency, role policies and
- * SQS event source mappings, exactly as `cdk deploy` would create them.
+ * SQS event source mappings, exactly as `cdk deploy` would create them; and what API Gateway enforces
+ * in front of them (stage throttling, the authorizer's result cache).
  *
  * The CDK app (lib/app.ts) is synthesized in this process with bundling skipped and the context of
  * cdk.json (the deployed defaults), plus optional overrides (a test that needs another
@@ -62,11 +63,36 @@ export interface TemplateResources {
   buckets?: Record<string, string>;
 }
 
+/** A stage's default route throttling (DefaultRouteSettings): a token bucket of burstLimit, refilled at rateLimit a second. */
+export interface StageThrottle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** What API Gateway itself enforces in front of the functions, as the template configures it. */
+export interface GatewaySettings {
+  http: {
+    /** The `$default` stage's throttling; absent when the template sets none. */
+    throttle?: StageThrottle;
+    /** The Lambda authorizer's AuthorizerResultTtlInSeconds (0: no caching). */
+    authorizerCacheTtlSeconds: number;
+  };
+  webSocket: { throttle?: StageThrottle };
+}
+
 export interface FunctionTemplate {
   key: string;
   context: Record<string, unknown>;
   functions: Record<FunctionName, TemplateFunction>;
   resources: TemplateResources;
+  gateways: GatewaySettings;
+}
+
+/** DefaultRouteSettings of an AWS::ApiGatewayV2::Stage, when it throttles. */
+function stageThrottle(stage: { Properties?: Record<string, unknown> } | undefined): StageThrottle | undefined {
+  const settings = stage?.Properties?.DefaultRouteSettings as { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number } | undefined;
+  if (settings?.ThrottlingRateLimit === undefined || settings.ThrottlingBurstLimit === undefined) return undefined;
+  return { rateLimit: settings.ThrottlingRateLimit, burstLimit: settings.ThrottlingBurstLimit };
 }
 
 /** Files whose content decides the template. */
@@ -175,6 +201,17 @@ async function synthesizeFunctionTemplate(key: string, overrides: Record<string,
   }
   const tables: Record<string, string> = {};
   for (const [id, table] of Object.entries(stack.data.tables)) tables[id] = logicalId(table);
+  const httpApiId = logicalId(stack.httpApi.api);
+  const httpAuthorizer = Object.values(resources).find(
+    (r) => r.Type === 'AWS::ApiGatewayV2::Authorizer' && (r.Properties?.ApiId as { Ref?: string } | undefined)?.Ref === httpApiId,
+  );
+  const gateways: GatewaySettings = {
+    http: {
+      throttle: stageThrottle(resources[logicalId(stack.httpApi.stage)]),
+      authorizerCacheTtlSeconds: (httpAuthorizer?.Properties?.AuthorizerResultTtlInSeconds as number | undefined) ?? 0,
+    },
+    webSocket: { throttle: stageThrottle(resources[logicalId(stack.webSocketApi.stage)]) },
+  };
   const queues: TemplateResources['queues'] = {};
   for (const { definition, queue, deadLetterQueue } of stack.queues.all) {
     queues[definition.id] = { queue: logicalId(queue), deadLetterQueue: logicalId(deadLetterQueue) };
@@ -192,5 +229,6 @@ async function synthesizeFunctionTemplate(key: string, overrides: Record<string,
       stackName: stack.stackName,
       buckets: { Media: logicalId(stack.media.bucket) },
     },
+    gateways,
   };
 }

@@ -22,6 +22,9 @@
  * - Idle timeout (no message from the client for 10 min) and maximum connection duration (2 h),
  *   both configurable: the connection is closed with 1001 `Going away` and `$disconnect` runs.
  * - `$disconnect` runs after every close, with disconnectStatusCode and disconnectReason.
+ * - The stage's throttling (local/throttle.ts): a handshake over it is refused with 429, a message
+ *   over it gets the frame `{"message": "Too Many Requests", "connectionId", "requestId"}` (the shape
+ *   of API Gateway's error frames) and reaches no route.
  * - With a `$connect` authorizer, every later event of the connection (messages, `$disconnect`)
  *   carries what it allowed with in `requestContext.authorizer`, as on API Gateway.
  * - `@connections`: `POST /@connections/{id}` (body = data; 410 `GoneException` for an unknown or
@@ -42,6 +45,8 @@ import { authorizeConnect } from './authorizers.js';
 import { type AnyHandler, gatewayId, gatewayTime, invoke } from './lambda.js';
 import type { RuntimeLogger } from './log.js';
 import { awsError, type ManagementHandler, managementHandler } from './connections-api.js';
+import type { StageThrottle } from './template.js';
+import { TOO_MANY_REQUESTS, stageBucket } from './throttle.js';
 import { limitFrameSize, sendInFrames } from './ws-frames.js';
 
 /** Routes whose integration response is not sent back to the client. */
@@ -60,6 +65,8 @@ export interface WebSocketApiOptions {
   messageLimitBytes?: number;
   /** With auth on: the `$connect` Lambda authorizer (identity source: the `token` query parameter). */
   authorizer?: AnyHandler;
+  /** The stage's throttling (the template's); unset: none. */
+  throttle?: StageThrottle;
   logger: RuntimeLogger;
 }
 
@@ -171,6 +178,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
   const maxConnectionMs = options.maxConnectionMs ?? LIMITS.wsMaxConnectionMs;
   const frameLimit = options.frameLimitBytes ?? LIMITS.wsFrameBytes;
   const messageLimit = options.messageLimitBytes ?? LIMITS.wsMessageBytes;
+  const bucket = stageBucket(options.throttle);
   const routes = new Map(WS_ROUTES.map((r) => [r.routeKey, r.fn] as const));
   const routeKeys = new Set(routes.keys());
   const connections = new Map<string, Connection>();
@@ -248,6 +256,10 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
       identity: { sourceIp: conn.sourceIp },
       ...(conn.authorizer ? { authorizer: conn.authorizer } : {}),
     };
+    if (bucket && !bucket.take()) {
+      await sendMessage(conn.ws, JSON.stringify({ message: TOO_MANY_REQUESTS, connectionId: conn.connectionId, requestId: requestContext.requestId })).catch(() => undefined);
+      return;
+    }
     const event = { requestContext, body, isBase64Encoded: false };
     let reply: string | undefined;
     try {
@@ -309,6 +321,10 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
     const key = req.headers['sec-websocket-key'];
     if (stopping || req.headers.upgrade?.toLowerCase() !== 'websocket' || !key || req.headers['sec-websocket-version'] !== '13') {
       rejectHandshake(socket, stopping ? 503 : 400);
+      return;
+    }
+    if (bucket && !bucket.take()) {
+      rejectHandshake(socket, 429, JSON.stringify({ message: TOO_MANY_REQUESTS }));
       return;
     }
     const { headers, multiValueHeaders } = headerMaps(req);
