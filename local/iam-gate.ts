@@ -21,7 +21,7 @@ import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import type { FunctionName } from '../lambdas/shared/routes.js';
 import type { FunctionTable, PolicyStatement, ResolvedFunction } from './function-table.js';
 import { closeServer, listenHttp } from './http-api.js';
-import { accessKeyOf, type ArnScope, type GatedService, type MappedRequest, mapRequest, type RequiredAction, type WireRequest } from './iam-requests.js';
+import { accessKeyOf, credentialScopeError, type ArnScope, type GatedService, type MappedRequest, mapRequest, type RequiredAction, type WireRequest } from './iam-requests.js';
 import type { RuntimeLogger } from './log.js';
 
 export interface IamDecision {
@@ -206,31 +206,33 @@ export interface FaultInjector {
   completed?(call: GateCall, status: number): void;
 }
 
-function denial(service: GatedService, message: string): GateResponse {
+/** A refusal in the service's own error format: AccessDenied, or a bad signature (InvalidSignature). */
+function denial(service: GatedService, message: string, kind: 'AccessDenied' | 'InvalidSignature' = 'AccessDenied'): GateResponse {
   const requestId = randomUUID();
+  const errorType = `${kind}Exception`;
   switch (service) {
     case 'dynamodb':
       return {
         status: 400,
         headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId },
-        body: JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: message }),
+        body: JSON.stringify({ __type: `com.amazon.coral.service#${errorType}`, Message: message }),
       };
     case 'sqs':
       return {
-        status: 400,
-        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId, 'x-amzn-query-error': 'AccessDenied;Sender' },
-        body: JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message }),
+        status: kind === 'AccessDenied' ? 400 : 403,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId, 'x-amzn-query-error': `${kind === 'AccessDenied' ? 'AccessDenied' : 'SignatureDoesNotMatch'};Sender` },
+        body: JSON.stringify({ __type: `com.amazon.coral.service#${errorType}`, message }),
       };
     case 'ssm':
       return {
         status: 400,
         headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId },
-        body: JSON.stringify({ __type: 'AccessDeniedException', message }),
+        body: JSON.stringify({ __type: errorType, message }),
       };
     case 'execute-api':
       return {
         status: 403,
-        headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': 'AccessDeniedException' },
+        headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': errorType },
         body: JSON.stringify({ message }),
       };
   }
@@ -295,6 +297,11 @@ async function decide(options: GateOptions, wire: WireRequest): Promise<{ deny?:
   const fn = authority.principalOf(accessKeyId);
   if (!fn) {
     return { deny: denial(service, `The local IAM gate does not know the access key '${accessKeyId ?? '(unsigned)'}': only function sandboxes may call ${service} here`) };
+  }
+  const badScope = credentialScopeError(wire, { region: authority.scope.region, service }, Date.now());
+  if (badScope) {
+    options.logger.error(`IAM gate: ${fn.functionName} signed a ${service} request AWS would refuse: ${badScope}`);
+    return { fn, deny: denial(service, badScope, 'InvalidSignature') };
   }
   const mapped = mapRequest(service, wire, authority.scope, options.apiId);
   if (!mapped) {

@@ -190,6 +190,29 @@ export function mapRequest(service: GatedService, req: WireRequest, scope: ArnSc
   }
 }
 
+/** SigV4 accepts a request whose `x-amz-date` is within 15 minutes of the server's clock. */
+const SIGNATURE_SKEW_MS = 15 * 60 * 1000;
+
+/**
+ * What AWS checks of a SigV4 request before its signature: a credential scope naming the region
+ * and the service of the endpoint, dated the day of `x-amz-date`, which is within 15 minutes of now.
+ * The error message AWS answers with, or undefined when the scope is right. (The signature itself is
+ * not recomputed here: see local/README.md.)
+ */
+export function credentialScopeError(req: WireRequest, scope: { region: string; service: string }, now: number): string | undefined {
+  const credential = /Credential=[^/,\s]+\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/.exec(header(req, 'authorization') ?? '');
+  if (!credential) return 'Authorization header requires a Credential of the form <key>/<date>/<region>/<service>/aws4_request.';
+  const [, day, region, service] = credential;
+  if (region !== scope.region) return `Credential should be scoped to a valid region, not '${region}'. `;
+  if (service !== scope.service) return `Credential should be scoped to correct service: '${scope.service}'. `;
+  const stamp = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(header(req, 'x-amz-date') ?? '');
+  if (!stamp) return 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.';
+  if (`${stamp[1]}${stamp[2]}${stamp[3]}` !== day) return 'Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP.';
+  const signedAt = Date.UTC(+stamp[1]!, +stamp[2]! - 1, +stamp[3]!, +stamp[4]!, +stamp[5]!, +stamp[6]!);
+  if (Math.abs(signedAt - now) > SIGNATURE_SKEW_MS) return `Signature expired: ${stamp[0]} is not within 15 minutes of the server time.`;
+  return undefined;
+}
+
 /** The access key id of a SigV4 `Authorization` header (`Credential=AKID/date/region/service/aws4_request`). */
 export function accessKeyOf(req: WireRequest): string | undefined {
   const auth = header(req, 'authorization');

@@ -101,6 +101,28 @@ describe('IAM gates', () => {
     expect(error?.message).toContain(`is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:000000000000:parameter${name}`);
   });
 
+  it('refuses a signature scoped to another region or service, or signed over 15 minutes off, as AWS does', async () => {
+    const table = rt.functions.sse.environment.MESSAGES_TABLE!;
+    const query = new QueryCommand({ TableName: table, KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'stream' }, ExpressionAttributeValues: { ':s': 'room#none' } });
+    const signedWith = (config: { region?: string; signingName?: string; systemClockOffset?: number }) =>
+      DynamoDBDocumentClient.from(
+        as(new DynamoDBClient({ region: rt.region, endpoint: rt.sandboxEndpoints.AWS_ENDPOINT_URL_DYNAMODB, credentials: credentialsFor(rt.functions.sse), maxAttempts: 1, ...config })),
+      )
+        .send(query)
+        .then(() => undefined, (e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
+    const otherRegion = await signedWith({ region: 'eu-west-1' });
+    expect(otherRegion?.name).toBe('InvalidSignatureException');
+    expect(otherRegion?.message).toContain('Credential should be scoped to a valid region');
+    const otherService = await signedWith({ signingName: 'sqs' });
+    expect(otherService?.name).toBe('InvalidSignatureException');
+    expect(otherService?.message).toContain("Credential should be scoped to correct service: 'dynamodb'");
+    const late = await signedWith({ systemClockOffset: -20 * 60 * 1000 });
+    expect(late?.name).toBe('InvalidSignatureException');
+    expect(late?.message).toContain('Signature expired');
+    // The same call, signed as the SDK signs it in the sandbox, goes through.
+    expect(await signedWith({})).toBeUndefined();
+  });
+
   it('fails closed: an unknown access key, and a request it cannot map, are denied', async () => {
     const stranger = as(
       new DynamoDBClient({ region: rt.region, endpoint: rt.sandboxEndpoints.AWS_ENDPOINT_URL_DYNAMODB, credentials: { accessKeyId: 'AKIASTRANGER', secretAccessKey: 'x' }, maxAttempts: 1 }),
