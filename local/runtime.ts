@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENV } from '../lambdas/shared/config.js';
 import { type FunctionName, SSE_PATH } from '../lambdas/shared/routes.js';
-import { TASK_QUEUE } from '../lambdas/shared/resources.js';
+import { TABLES, TASK_QUEUE } from '../lambdas/shared/resources.js';
 import { devTokenIssuer } from './authorizers.js';
 import { functionBundles } from './bundles.js';
 import { type CorsConfig, FUNCTION_URL_CORS, HTTP_API_CORS } from './cors.js';
@@ -35,6 +35,7 @@ import { startSsmEmulator } from './ssm-emulator.js';
 import { awslambdaShim, type LocalResponseStream } from './streaming-shim.js';
 import { type FunctionTemplate, loadFunctionTemplate } from './template.js';
 import { type WebSocketApi, startWebSocketApi, withTimeout } from './websocket-api.js';
+import { startTtlSweeper } from './ttl-sweeper.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -69,6 +70,8 @@ export interface RuntimeOptions {
   maxReceiveCount?: number;
   /** Concurrent SQS pollers (default 2). */
   pollers?: number;
+  /** With the embedded DynamoDB: seconds between TTL sweeps (default 60; 0: only `sweepExpiredItems`). */
+  ttlSweepSeconds?: number;
   /** Timeout of the SSE function (default FUNCTIONS.sse, 900 s); the stream ends before it. */
   sseTimeoutMs?: number;
   /** Folder of the chat page (default local/public). */
@@ -139,6 +142,11 @@ export interface Runtime {
   setFunctionTimeout(fn: FunctionName, ms: number): () => void;
   /** With auth on: signs a token the runtime's authorizers accept (what `POST /api/dev/token` does). */
   issueToken?: (sub: string, roles?: string[]) => string;
+  /**
+   * With the embedded DynamoDB: deletes the items whose TTL has passed now, as DynamoDB's TTL does in
+   * the background (local/ttl-sweeper.ts; it also runs every `ttlSweepSeconds`); resolves with the count.
+   */
+  sweepExpiredItems?: () => Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -208,6 +216,19 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       queueSettings: { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, maxReceiveCount: options.maxReceiveCount },
     });
     const queue = resources.queues[TASK_QUEUE.id]!;
+    // dynalite has no TTL: the runtime deletes expired items as DynamoDB would (LocalStack and AWS do it themselves).
+    const ttl =
+      !options.awsEndpoint && dynamoEndpoint && credentials
+        ? startTtlSweeper({
+            endpoint: dynamoEndpoint,
+            region,
+            credentials,
+            tables: TABLES.map((def) => ({ name: resources.tables[def.id]!, def })),
+            intervalMs: (options.ttlSweepSeconds ?? 60) * 1000,
+            logger,
+          })
+        : undefined;
+    if (ttl) cleanups.push(() => ttl.stop());
     const ssm = await startSsmEmulator({ region, account, logger });
     cleanups.push(() => ssm.stop());
 
@@ -365,6 +386,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       injectFaults: started.injectFaults,
       setFunctionTimeout: started.setFunctionTimeout,
       ...(tokens ? { issueToken: (sub: string, roles: string[] = []) => tokens.issue({ sub, roles }).token } : {}),
+      ...(ttl ? { sweepExpiredItems: () => ttl.sweep() } : {}),
       stop() {
         stopped ??= cleanup();
         return stopped;
