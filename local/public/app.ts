@@ -39,6 +39,8 @@ const HISTORY_PAGE = (() => {
   const asked = Number(new URLSearchParams(location.search).get('page'));
   return Number.isInteger(asked) && asked >= 1 && asked <= LIMITS.historyMaxPage ? asked : 30;
 })();
+/** Scrolled this close to the top of the timeline, the next older page loads. */
+const SCROLL_LOAD_PX = 40;
 
 const ui = {
   status: byId('status'),
@@ -364,6 +366,8 @@ async function loadOlder(current: Session, first = false): Promise<void> {
     current.loadingOlder = false;
     ui.loadOlder.disabled = false;
   }
+  // Scrolled to the top while this page loaded (the scroll event was ignored then): the next one.
+  if (!first && session === current && !ui.loadOlder.hidden && ui.scroller.scrollTop < SCROLL_LOAD_PX) void loadOlder(current);
 }
 
 // --- sending --------------------------------------------------------------------------------------
@@ -562,7 +566,7 @@ function wire(): void {
   ui.recordBtn.addEventListener('click', () => void toggleRecording());
   ui.loadOlder.addEventListener('click', () => session && void loadOlder(session));
   ui.scroller.addEventListener('scroll', () => {
-    if (session && !ui.loadOlder.hidden && ui.scroller.scrollTop < 40) void loadOlder(session);
+    if (session && !ui.loadOlder.hidden && ui.scroller.scrollTop < SCROLL_LOAD_PX) void loadOlder(session);
   });
   ui.broadcastForm.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -287,13 +287,26 @@ describe('chat page in headless Chromium (auth on)', () => {
     const expected = Array.from({ length: 25 }, (_, i) => `m${String(i + 1).padStart(2, '0')}`);
     await reader.locator('#messages li.msg').first().waitFor(WAIT);
     await expect(texts()).resolves.toEqual(expected.slice(15));
+    // From here the history requests (the prefetch of the oldest page) wait until released, so the
+    // reader scrolls to the top while that load is still in flight: the scroll must not be lost.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = 0;
+    await reader.route(/\/api\/messages\?/, async (route) => {
+      held++;
+      await released;
+      await route.continue();
+    });
     await reader.locator('#load-older:not([hidden])').click();
     await reader.locator('#messages li.msg').filter({ hasText: 'm06' }).waitFor(WAIT);
     await expect(texts()).resolves.toEqual(expected.slice(5));
-    await reader.locator('#load-older:not([hidden])').waitFor(WAIT);
+    await expect.poll(() => held, WAIT).toBe(1);
     await reader.evaluate(() => {
       document.getElementById('scroller')!.scrollTop = 0;
     });
+    release();
     await reader.locator('#messages li.msg').filter({ hasText: 'm01' }).waitFor(WAIT);
     await expect(texts()).resolves.toEqual(expected);
     await reader.locator('#load-older').waitFor({ ...WAIT, state: 'hidden' });
