@@ -11,7 +11,8 @@
  * least busy worker (concurrent invocations in one sandbox, which Lambda never does: module state
  * is then shared between them). Reserved concurrency is enforced: an invocation above it fails as
  * Lambda's throttle does (TooManyRequestsException, `Rate Exceeded.`). A timed-out invocation
- * fails with `Task timed out after N seconds` and its sandbox is discarded, as Lambda does.
+ * fails with `Task timed out after N seconds` and its sandbox is discarded, as Lambda does. Each
+ * sandbox's heap is what Lambda's Node.js runtime allows the function's memory size (heapLimits).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -58,6 +59,26 @@ type FromSandbox =
   | { type: 'meta'; id: number; metadata: ResponseMetadata }
   | { type: 'chunk'; id: number; data: Uint8Array }
   | { type: 'end'; id: number };
+
+/**
+ * The V8 heap the Lambda Node.js runtime gives a function of this memory size: its bootstrap
+ * (/var/runtime/bootstrap in the Node.js base images) starts node with a new space of a tenth of the memory (`--max-semi-space-size` half of it) and the rest as
+ * old space (`--max-old-space-size`). A handler that outgrows it dies as on Lambda. Lambda also kills
+ * a sandbox whose whole process (buffers, native memory) passes the size; worker threads share one
+ * process, so only the heap is held to it here.
+ */
+export function heapLimits(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  const newSpace = Math.floor(memoryMb / 10);
+  // V8's young generation is three semi spaces (two for scavenges, one for new large objects).
+  return { maxOldGenerationSizeMb: memoryMb - newSpace, maxYoungGenerationSizeMb: 3 * Math.floor(newSpace / 2) };
+}
+
+/** What Lambda reports when node aborts on a full heap: the runtime process exited. */
+function outOfMemory(memoryMb: number): Error {
+  const error = new Error(`Runtime exited with error: signal: aborted (JavaScript heap out of memory at ${memoryMb} MB)`);
+  error.name = 'Runtime.ExitError';
+  return error;
+}
 
 export class LambdaThrottleError extends Error {
   constructor(fn: string) {
@@ -109,7 +130,15 @@ class SandboxWorker {
   retiring = false;
 
   constructor(init: SandboxInit, env: Record<string, string>, options: SandboxOptions) {
-    this.worker = new Worker(WORKER, { workerData: init, env, stdout: true, stderr: true, name: init.functionName, execArgv: SANDBOX_EXEC_ARGV });
+    this.worker = new Worker(WORKER, {
+      workerData: init,
+      env,
+      stdout: true,
+      stderr: true,
+      name: init.functionName,
+      execArgv: SANDBOX_EXEC_ARGV,
+      resourceLimits: heapLimits(init.memoryMb),
+    });
     pipeOutput(this.worker, options);
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromSandbox) => {
@@ -119,8 +148,9 @@ class SandboxWorker {
       };
       this.worker.on('message', onMessage);
       this.worker.on('error', (error) => {
-        reject(error);
-        this.fail(error);
+        const failure = (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? outOfMemory(init.memoryMb) : error;
+        reject(failure);
+        this.fail(failure);
       });
       this.worker.on('exit', (code) => {
         const error = new Error(`Runtime exited with error: exit status ${code}`);

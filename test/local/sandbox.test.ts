@@ -1,8 +1,8 @@
 /**
  * Function sandboxes (local/sandbox.ts) with a fixture handler and functions of the real template:
  * exactly the template environment plus Lambda's own variables, module state per sandbox, the
- * template timeout ("Task timed out", then a cold start), reserved concurrency (throttle), errors
- * carried over with their name.
+ * template timeout ("Task timed out", then a cold start), the memory size (heap), reserved
+ * concurrency (throttle), errors carried over with their name.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,15 @@ describe('function sandboxes', () => {
     const second = s.invoke({ op: 'count' }).then(() => undefined, (e: Error) => e);
     expect((await second)?.name).toBe('TooManyRequestsException');
     await expect(first).rejects.toThrow('Task timed out');
+  });
+
+  it("holds each sandbox to its function's memory size: past it the sandbox dies as on Lambda, and the next invocation is a cold start", async () => {
+    const small = sandboxes(table.http);
+    expect(table.http.memoryMb).toBe(256);
+    await expect(small.invoke({ op: 'hold', mb: 400 })).rejects.toMatchObject({ name: 'Runtime.ExitError', message: expect.stringContaining('out of memory') });
+    expect(await small.invoke({ op: 'count' })).toEqual({ invocations: 1 });
+    // The same work in the tasks function (1,769 MB) fits.
+    expect(await sandboxes(table.tasks).invoke({ op: 'hold', mb: 400 })).toEqual({ held: 400 });
   });
 
   it("carries a handler's error over with its name and message", async () => {
