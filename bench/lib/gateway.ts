@@ -11,6 +11,7 @@
  * only counted.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { TokenBucket } from '../../local/throttle.js';
 
 export interface GatewayOptions {
   /** Delay before answering a post (ms). */
@@ -69,8 +70,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   let latencyMs = options.latencyMs ?? 20;
   let rate = options.ratePerSecond ?? Number.POSITIVE_INFINITY;
   let burst = options.burst ?? (Number.isFinite(rate) ? Math.max(1, rate / 10) : Number.POSITIVE_INFINITY);
-  let tokens = burst;
-  let refilledAt = now();
+  // No bucket at an unlimited rate: every request passes.
+  const bucketFor = () => (Number.isFinite(rate) ? new TokenBucket({ rateLimit: rate, burstLimit: burst }, now) : undefined);
+  let bucket = bucketFor();
 
   const counts = new Map<string, number>();
   const throttledIds = new Set<string>();
@@ -81,17 +83,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   let deliveredUnits = 0;
   let timeline: number[] = [];
 
-  const take = (): boolean => {
-    if (!Number.isFinite(rate)) return true;
-    const t = now();
-    tokens = Math.min(burst, tokens + ((t - refilledAt) * rate) / 1000);
-    refilledAt = t;
-    if (tokens >= 1) {
-      tokens -= 1;
-      return true;
-    }
-    return false;
-  };
+  const take = (): boolean => bucket?.take() ?? true;
 
   const handle = (socket: Socket, method: string, path: string, body: Buffer) => {
     const match = /\/@connections\/([^/?]+)/.exec(path) ?? /\/%40connections\/([^/?]+)/.exec(path);
@@ -189,8 +181,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       deliveredBytes = 0;
       deliveredUnits = 0;
       timeline = [];
-      tokens = burst;
-      refilledAt = now();
+      bucket = bucketFor();
     },
     configure(next) {
       if (next.latencyMs !== undefined) latencyMs = next.latencyMs;
@@ -198,8 +189,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       if (next.burst !== undefined || next.ratePerSecond !== undefined) {
         burst = next.burst ?? (Number.isFinite(rate) ? Math.max(1, rate / 10) : Number.POSITIVE_INFINITY);
       }
-      tokens = burst;
-      refilledAt = now();
+      bucket = bucketFor();
     },
     async stop() {
       for (const s of sockets) s.destroy();
