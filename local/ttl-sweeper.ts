@@ -17,6 +17,8 @@ import type { RuntimeLogger } from './log.js';
 
 /** AWS skips TTL values older than five years (docs: "Expire data with Amazon DynamoDB Time to Live"). */
 const MAX_AGE_SECONDS = 5 * 365 * 24 * 3600;
+/** Items a sweep's Scan reads per request. */
+const SCAN_PAGE_ITEMS = 200;
 
 export interface TtlSweeperOptions {
   endpoint: string;
@@ -61,6 +63,8 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: { ':oldest': { N: String(nowSeconds - MAX_AGE_SECONDS) }, ':past': { N: String(nowSeconds - 1) } },
           ExclusiveStartKey: startKey,
+          // Small pages: dynalite runs on the runtime's main thread, which also serves the gateways.
+          Limit: SCAN_PAGE_ITEMS,
         }),
       );
       for (const key of page.Items ?? []) {

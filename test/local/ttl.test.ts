@@ -2,7 +2,7 @@
  * DynamoDB TTL on the embedded emulator (local/ttl-sweeper.ts): expired items are deleted as
  * DynamoDB's background TTL deletes them, and only those.
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MESSAGES_TABLE } from '../../lambdas/shared/resources.js';
 import { LOCAL_CREDENTIALS } from '../../local/emulators.js';
@@ -40,8 +40,18 @@ describe('DynamoDB TTL on the embedded emulator', () => {
     for (const [id, extra] of Object.entries(items)) {
       await ddb.send(new PutItemCommand({ TableName: table, Item: { stream: { S: stream }, id: { S: id }, ...extra } }));
     }
+    // More expired items than a sweep reads per request: every page is swept.
+    const many = `${stream}#many`;
+    for (let batch = 0; batch < 10; batch++) {
+      const requests = Array.from({ length: 25 }, (_, i) => ({
+        PutRequest: { Item: { stream: { S: many }, id: { S: String(batch * 25 + i).padStart(3, '0') }, ttl: { N: String(now - 60) } } },
+      }));
+      await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
+    }
     const deleted = await rt.sweepExpiredItems!();
-    expect(deleted).toBeGreaterThanOrEqual(1);
+    expect(deleted).toBeGreaterThanOrEqual(251);
+    const manyLeft = await ddb.send(new QueryCommand({ TableName: table, KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'stream' }, ExpressionAttributeValues: { ':s': { S: many } }, Select: 'COUNT' }));
+    expect(manyLeft.Count).toBe(0);
     const left: string[] = [];
     for (const id of Object.keys(items)) {
       const out = await ddb.send(new GetItemCommand({ TableName: table, Key: { stream: { S: stream }, id: { S: id } } }));
