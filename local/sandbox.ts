@@ -62,9 +62,10 @@ type FromSandbox =
 
 /**
  * The V8 heap the Lambda Node.js runtime gives a function of this memory size: its bootstrap
- * (/var/runtime/bootstrap in the Node.js base images) starts node with a new space of a tenth of the memory (`--max-semi-space-size` half of it) and the rest as
- * old space (`--max-old-space-size`). A handler that outgrows it dies as on Lambda. Lambda also kills
- * a sandbox whose whole process (buffers, native memory) passes the size; worker threads share one
+ * (/var/runtime/bootstrap in the Node.js base images) starts node with a new space of a tenth of
+ * the memory (`--max-semi-space-size` half of it) and the rest as old space
+ * (`--max-old-space-size`). A handler that outgrows it dies as on Lambda. Lambda also kills a
+ * sandbox whose whole process (buffers, native memory) passes the size; worker threads share one
  * process, so only the heap is held to it here.
  */
 export function heapLimits(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {

@@ -29,8 +29,6 @@ export interface TtlSweeperOptions {
   /** Between sweeps; 0: only on demand. */
   intervalMs: number;
   logger: RuntimeLogger;
-  /** Epoch milliseconds (tests). */
-  now?: () => number;
 }
 
 export interface TtlSweeper {
@@ -41,7 +39,6 @@ export interface TtlSweeper {
 
 export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
   const ddb = new DynamoDBClient({ region: options.region, endpoint: options.endpoint, credentials: options.credentials, maxAttempts: 2 });
-  const now = options.now ?? Date.now;
   let running: Promise<number> | undefined;
   let stopped = false;
 
@@ -92,7 +89,7 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
 
   const sweep = (): Promise<number> => {
     running ??= (async () => {
-      const nowSeconds = Math.floor(now() / 1000);
+      const nowSeconds = Math.floor(Date.now() / 1000);
       let deleted = 0;
       for (const { name, def } of options.tables) deleted += await sweepTable(name, def, nowSeconds);
       return deleted;
