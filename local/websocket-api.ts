@@ -114,6 +114,11 @@ export interface Connection extends ConnectionInfo {
   authorizer?: Record<string, unknown>;
 }
 
+/** API Gateway's error frame (and failed-`$connect` body): `{"message", "connectionId", "requestId"}`. */
+function gatewayError(message: string, connectionId: string, requestId: string): string {
+  return JSON.stringify({ message, connectionId, requestId });
+}
+
 function headerMaps(req: IncomingMessage) {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -257,7 +262,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
       ...(conn.authorizer ? { authorizer: conn.authorizer } : {}),
     };
     if (bucket && !bucket.take()) {
-      await sendMessage(conn.ws, JSON.stringify({ message: TOO_MANY_REQUESTS, connectionId: conn.connectionId, requestId: requestContext.requestId })).catch(() => undefined);
+      await sendMessage(conn.ws, gatewayError(TOO_MANY_REQUESTS, conn.connectionId, requestContext.requestId)).catch(() => undefined);
       return;
     }
     const event = { requestContext, body, isBase64Encoded: false };
@@ -267,7 +272,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
       if (!NO_RESPONSE_ROUTES.has(routeKey)) reply = responseBody(result);
     } catch (error) {
       logger.error(`WS route ${routeKey} failed for ${conn.connectionId} (${requestContext.requestId})`, error);
-      reply = JSON.stringify({ message: 'Internal server error', connectionId: conn.connectionId, requestId: requestContext.requestId });
+      reply = gatewayError('Internal server error', conn.connectionId, requestContext.requestId);
     }
     if (reply !== undefined && !conn.closing) await sendMessage(conn.ws, reply).catch(() => undefined);
   };
@@ -378,7 +383,7 @@ export async function startWebSocketApi(options: WebSocketApiOptions): Promise<W
     } catch (error) {
       logger.error(`WS $connect failed for ${conn.connectionId}`, error);
       status = 500;
-      body = JSON.stringify({ message: 'Internal server error', connectionId: conn.connectionId, requestId: (event.requestContext as { requestId: string }).requestId });
+      body = gatewayError('Internal server error', conn.connectionId, (event.requestContext as { requestId: string }).requestId);
     }
     if ((socket as Socket).destroyed) return; // the client gave up during $connect
     if (status !== 200) {

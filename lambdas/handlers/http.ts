@@ -3,7 +3,7 @@
  * calls the message service and maps the result. Errors become `{"error": {"code", "message"}}`.
  */
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ChatError } from '../domain/errors.js';
 import { DEFAULT_ROOM } from '../domain/model.js';
 import { contentOrAttachment } from '../domain/messages.js';
@@ -17,6 +17,7 @@ import { LIMITS } from '../shared/limits.js';
 import { routesForPath } from '../shared/route-match.js';
 import type { HttpOperation } from '../shared/routes.js';
 import { errorResponse, type HttpResult, json } from './common/http-response.js';
+import type { Invocation } from './common/invocation.js';
 import { countFanoutStats, countMetrics, injectLambdaContext, logger } from './common/observability.js';
 import { roomOperations } from './rooms.js';
 import { atOnce } from '../domain/at-once.js';
@@ -59,8 +60,6 @@ export function identityOf(event: APIGatewayProxyEventV2): Identity {
   return identityFromAuthorizer(context, 'Send a valid token: Authorization: Bearer <token>');
 }
 
-/** What an operation may read of its invocation (the message path hands on posts before the deadline). */
-type Invocation = Partial<Pick<Context, 'getRemainingTimeInMillis'>>;
 
 const operations: Record<HttpOperation, (event: APIGatewayProxyEventV2, params: Record<string, string>, invocation: Invocation) => Promise<HttpResult>> = {
   async health() {

@@ -10,7 +10,7 @@
  * overlap it are sent once.
  */
 import type { Writable } from 'node:stream';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { ANONYMOUS, authEnabled, bearerToken, verifyToken } from '../auth/authenticator.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
@@ -27,6 +27,7 @@ import { LIMITS } from '../shared/limits.js';
 import { headerValue } from '../shared/headers.js';
 import { SSE_PATH } from '../shared/routes.js';
 import { logger } from './common/observability.js';
+import type { Invocation } from './common/invocation.js';
 import { hasStreamingRuntime, streamingRuntime } from './common/streaming.js';
 
 /** Time kept before the function timeout to end the stream cleanly. */
@@ -54,7 +55,7 @@ const sleepOrClose = (ms: number, closed: Promise<void>) =>
 export async function streamEvents(
   event: APIGatewayProxyEventV2,
   responseStream: Writable,
-  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
+  context: Invocation | undefined,
   options: SseOptions = {},
 ): Promise<void> {
   const runtime = streamingRuntime();

@@ -11,6 +11,7 @@ import { type Task, taskSchema } from '../domain/tasks.js';
 import { buildTasksRoot } from '../roots/tasks.js';
 import { lazy } from '../roots/wiring.js';
 import { countFanoutStats, injectLambdaContext, logger } from './common/observability.js';
+import type { Invocation } from './common/invocation.js';
 
 /** Time kept in reserve before the function timeout: enough to enqueue a continuation. */
 const DEADLINE_MARGIN_MS = 5_000;
@@ -62,7 +63,7 @@ async function runTask(task: Task, deadline: number): Promise<void> {
   else logger.debug('fanout', { ...stats });
 }
 
-export async function processBatch(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
+export async function processBatch(event: SQSEvent, context?: Invocation): Promise<SQSBatchResponse> {
   const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
   const deadline = Date.now() + Math.max(1_000, remaining - DEADLINE_MARGIN_MS);
   const failures: SQSBatchResponse['batchItemFailures'] = [];

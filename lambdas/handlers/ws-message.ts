@@ -7,7 +7,6 @@ import middy from '@middy/core';
 import { resolveSender } from '../auth/authenticator.js';
 import { acceptConnect } from '../domain/connections.js';
 import { ChatError, toErrorBody } from '../domain/errors.js';
-import type { Context } from 'aws-lambda';
 import type { ServerEvent } from '../domain/model.js';
 import { postWithRetry } from '../domain/post.js';
 import { runAction } from '../domain/ws-actions.js';
@@ -16,6 +15,7 @@ import { lazy } from '../roots/wiring.js';
 import { LIMITS } from '../shared/limits.js';
 import { type Codec, codecFor } from '../protocol/codec.js';
 import { countFanoutStats, countMetrics, injectLambdaContext, logger } from './common/observability.js';
+import type { Invocation } from './common/invocation.js';
 import type { WsEvent, WsResult } from './common/ws-event.js';
 
 /**
@@ -34,7 +34,7 @@ function callerOf(event: WsEvent): string | undefined {
 
 const root = lazy(() => buildWsMessageRoot({ onFanoutStats: countFanoutStats }));
 
-export async function message(event: WsEvent, context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>): Promise<WsResult> {
+export async function message(event: WsEvent, context?: Invocation): Promise<WsResult> {
   const connectionId = event.requestContext.connectionId;
   logger.appendKeys({ connectionId, requestId: event.requestContext.requestId });
   const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
